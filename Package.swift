@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "Semblance",
+  products: [
+    .library(name: "Semblance", targets: ["Semblance"]),
+    .executable(name: "semblance", targets: ["semblance"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "COpenBLAS",
+      path: "Sources/COpenBLAS",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
+    ),
+    .target(
+      name: "Semblance",
+      dependencies: ["COpenBLAS"],
+      path: "Sources/Semblance",
+      exclude: ["Semblance.docc"]
+    ),
+    .executableTarget(
+      name: "semblance",
+      dependencies: [
+        "Semblance",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Sources/semblance",
+      resources: [.copy("Resources/hf-daily-papers.txt")]
+    ),
+    .testTarget(
+      name: "SemblanceTests",
+      dependencies: ["Semblance", "semblance"],
+      path: "Tests/SemblanceTests"
+    ),
+  ]
+)

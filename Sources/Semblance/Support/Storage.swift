@@ -1,0 +1,72 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Immutable contiguous elements, owned either by this object (heap memory it allocated)
+/// or by a memory-mapped file that it keeps alive.
+///
+/// This is what lets a `PaperIndex` loaded from disk point straight into the mapped file
+/// without copying its large arrays, while an index built in memory uses the same code paths.
+/// The elements are never mutated after initialisation, so sharing across threads is safe.
+final class Storage<Element: BitwiseCopyable>: @unchecked Sendable {
+  /// The elements. Valid for the lifetime of this object.
+  let buffer: UnsafeBufferPointer<Element>
+  private let owner: AnyObject?
+
+  /// Allocates `count` elements and lets `initializer` write every one of them.
+  init(
+    count: Int,
+    initializingWith initializer: (UnsafeMutableBufferPointer<Element>) throws -> Void
+  ) rethrows {
+    precondition(count >= 0, "negative storage size")
+    let memory = UnsafeMutableBufferPointer<Element>.allocate(capacity: Swift.max(count, 1))
+    do {
+      try initializer(UnsafeMutableBufferPointer(rebasing: memory[0..<count]))
+    } catch {
+      memory.deallocate()
+      throw error
+    }
+    self.buffer = UnsafeBufferPointer(rebasing: memory[0..<count])
+    self.owner = nil
+  }
+
+  /// Copies the elements of `array`.
+  convenience init(_ array: some Collection<Element>) {
+    self.init(count: array.count) { destination in
+      _ = destination.initialize(fromContentsOf: array)
+    }
+  }
+
+  /// Views `count` elements that live inside memory kept alive by `owner` (a mapped file).
+  init(viewing base: UnsafePointer<Element>, count: Int, owner: AnyObject) {
+    self.buffer = UnsafeBufferPointer(start: base, count: count)
+    self.owner = owner
+  }
+
+  deinit {
+    if owner == nil, let base = buffer.baseAddress {
+      UnsafeMutablePointer(mutating: base).deallocate()
+    }
+  }
+
+  var count: Int { buffer.count }
+
+  @inline(__always)
+  subscript(position: Int) -> Element {
+    assert(position >= 0 && position < buffer.count, "storage index out of range")
+    return buffer[position]
+  }
+
+  /// A fresh array copy of the elements.
+  var array: [Element] { Array(buffer) }
+
+  /// The raw bytes of the elements, for writing to a file.
+  var rawBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(buffer) }
+}
+
+extension Storage where Element == UInt8 {
+  /// An empty byte store.
+  static var empty: Storage<UInt8> { Storage(count: 0) { _ in } }
+}
