@@ -15,6 +15,12 @@ void sgeqrf_(const int *m, const int *n, float *a, const int *lda, float *tau,
 void sorgqr_(const int *m, const int *n, const int *k, float *a, const int *lda,
              const float *tau, float *work, const int *lwork, int *info);
 
+void sgelqf_(const int *m, const int *n, float *a, const int *lda, float *tau,
+             float *work, const int *lwork, int *info);
+
+void sorglq_(const int *m, const int *n, const int *k, float *a, const int *lda,
+             const float *tau, float *work, const int *lwork, int *info);
+
 void sgetrf_(const int *m, const int *n, float *a, const int *lda, int *ipiv, int *info);
 
 void sgesdd_(const char *jobz, const int *m, const int *n, float *a, const int *lda,

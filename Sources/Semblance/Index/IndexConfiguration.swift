@@ -1,0 +1,96 @@
+/// Every option of a `PaperIndex`: analysis, weighting, LSA and ranking.
+///
+/// ```swift
+/// var configuration = IndexConfiguration.default
+/// configuration.dimensions = 64
+/// configuration.alpha = 1            // pure LSA ranking
+/// let index = try PaperIndex(papers, configuration: configuration)
+/// ```
+///
+/// `.default` is tuned for paper abstracts. `.scikitLearnCompatible` reproduces
+/// `TfidfVectorizer()` followed by `TruncatedSVD` in scikit-learn.
+public struct IndexConfiguration: Sendable, Hashable, Codable {
+  // Analysis
+  /// How many times title terms count (default 2).
+  public var titleWeight: Int = 2
+  /// Stop words removed before n-grams are formed (default: scikit-learn's English list).
+  public var stopWords: Set<String> = Analyzer.englishStopWords
+  /// The n-gram lengths (default `1...2`).
+  public var ngramRange: ClosedRange<Int> = 1...2
+  /// Treat `title + "\n" + abstract` as one text, as scikit-learn does (default false).
+  public var joinsTitleAndAbstract: Bool = false
+
+  // Weighting
+  /// Minimum document frequency; `nil` means 2, or 1 below 1,000 papers.
+  public var minDocumentFrequency: Int? = nil
+  /// Maximum document frequency as a fraction of papers (default 0.5).
+  public var maxDocumentFrequency: Double = 0.5
+  /// Keep at most this many terms, the most frequent (default: no cap).
+  public var maxTerms: Int? = nil
+  /// `1 + ln(tf)` term frequency (default true).
+  public var sublinearTF: Bool = true
+
+  // LSA
+  /// Embedding dimensions (default 128), clamped to `min(papers, terms) - 1`.
+  public var dimensions: Int = 128
+  /// Randomized SVD oversampling (default 10).
+  public var oversampling: Int = 10
+  /// Randomized SVD power iterations; `nil` chooses 4 or 7.
+  public var powerIterations: Int? = nil
+  /// The SVD solver (default `.automatic`).
+  public var svdAlgorithm: TruncatedSVD.Algorithm = .automatic
+  /// The seed for every random choice (default 0).
+  public var seed: UInt64 = 0
+
+  // Ranking
+  /// The weight of LSA cosine in the hybrid score `α·cos_LSA + (1−α)·cos_TFIDF`, in 0...1
+  /// (default 0.5; 1 ranks by LSA alone).
+  public var alpha: Float = 0.5
+
+  /// Creates the default configuration.
+  public init() {}
+
+  /// The configuration tuned for paper abstracts.
+  public static let `default` = IndexConfiguration()
+
+  /// scikit-learn's `TfidfVectorizer()` defaults on `title + "\n" + abstract` (no stop words,
+  /// unigrams, min_df 1, max_df 1.0, raw tf), followed by `TruncatedSVD`.
+  public static let scikitLearnCompatible: IndexConfiguration = {
+    var configuration = IndexConfiguration()
+    configuration.titleWeight = 1
+    configuration.stopWords = []
+    configuration.ngramRange = 1...1
+    configuration.joinsTitleAndAbstract = true
+    configuration.minDocumentFrequency = 1
+    configuration.maxDocumentFrequency = 1
+    configuration.sublinearTF = false
+    return configuration
+  }()
+
+  /// The analysis and weighting part.
+  public var vectorizerConfiguration: TfidfVectorizer.Configuration {
+    TfidfVectorizer.Configuration(
+      analyzer: Analyzer.Configuration(
+        titleWeight: titleWeight, stopWords: stopWords, ngramRange: ngramRange,
+        joinsTitleAndAbstract: joinsTitleAndAbstract),
+      minDocumentFrequency: minDocumentFrequency, maxDocumentFrequency: maxDocumentFrequency,
+      maxTerms: maxTerms, sublinearTF: sublinearTF)
+  }
+
+  /// The LSA part.
+  public var svdConfiguration: TruncatedSVD.Configuration {
+    TruncatedSVD.Configuration(
+      dimensions: dimensions, oversampling: oversampling, powerIterations: powerIterations,
+      algorithm: svdAlgorithm, seed: seed)
+  }
+
+  /// Checks every value, naming the first one that is out of range.
+  public func validate() throws {
+    try vectorizerConfiguration.validate()
+    try svdConfiguration.validate()
+    guard alpha >= 0, alpha <= 1 else {
+      throw ConfigurationError.invalidValue(
+        option: "alpha", value: "\(alpha)", expected: "a number between 0 and 1")
+    }
+  }
+}

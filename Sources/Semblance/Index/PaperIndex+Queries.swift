@@ -1,0 +1,123 @@
+extension PaperIndex {
+  /// Papers related to one paper of the index, best first; the paper itself is never included.
+  ///
+  /// ```swift
+  /// let related = try index.related(to: "2401.01234", count: 10)
+  /// let byTitle = try index.related(to: "sansformers", count: 5)   // a unique title fragment
+  /// ```
+  ///
+  /// - Parameters:
+  ///   - key: a paper id, or a case-insensitive fragment of exactly one paper's title.
+  ///   - count: how many results, from 1 to the number of papers.
+  /// - Returns: at most `count` matches. A paper with no terms matches nothing.
+  /// - Throws: `QueryError.unknownPaper`, `.ambiguousTitle` (listing the candidates) or
+  ///   `.invalidCount`.
+  public func related(to key: String, count: Int = 10) throws -> [Match] {
+    try related(toPosition: position(matching: key), count: count)
+  }
+
+  /// Papers related to the paper at `position`.
+  public func related(toPosition position: Int, count: Int = 10) throws -> [Match] {
+    try validate(count: count)
+    guard position >= 0 && position < self.count else {
+      throw QueryError.unknownPaper("#\(position)")
+    }
+    if isEmptyRow(position) { return [] }
+    let query = embeddings.row(position)
+    return rank(
+      lsaQuery: query, count: count, excluding: position,
+      tfidfScore: { tfidf.rowDot(position, $0) })
+  }
+
+  /// Papers about free text, best first: the text is folded into the model
+  /// (`normalize(x_tfidf · V)`) and ranked like a paper.
+  ///
+  /// - Returns: at most `count` matches; none when no word of the text is in the vocabulary.
+  /// - Throws: `QueryError.invalidCount`.
+  public func search(_ text: String, count: Int = 10) throws -> [Match] {
+    try validate(count: count)
+    let (indices, values) = vectorizer.vector(forText: text)
+    guard !indices.isEmpty else { return [] }
+    let query = foldIn(indices: indices, values: values)
+    return indices.withUnsafeBufferPointer { indices in
+      values.withUnsafeBufferPointer { values in
+        rank(
+          lsaQuery: query, count: count, excluding: nil,
+          tfidfScore: { SparseMatrix.dot(indices, values, with: tfidf, row: $0) })
+      }
+    }
+  }
+
+  /// The position of the paper whose id is `key`, or whose title alone contains `key`
+  /// (case-insensitively).
+  public func position(matching key: String) throws -> Int {
+    if let position = position(ofID: key) { return position }
+    let fragment = key.lowercased()
+    guard !fragment.isEmpty else { throw QueryError.unknownPaper(key) }
+    var candidates: [Int] = []
+    for position in 0..<count where titles[position].lowercased().contains(fragment) {
+      candidates.append(position)
+    }
+    switch candidates.count {
+    case 0: throw QueryError.unknownPaper(key)
+    case 1: return candidates[0]
+    default:
+      throw QueryError.ambiguousTitle(
+        fragment: key,
+        candidates: candidates.prefix(20).map { .init(id: ids[$0], title: titles[$0]) })
+    }
+  }
+
+  /// The normalised LSA embedding of a TF-IDF vector.
+  func foldIn(indices: [Int32], values: [Float]) -> [Float] {
+    let d = dimensions
+    var query = [Float](repeating: 0, count: d)
+    svd.components.withUnsafeBufferPointer { v in
+      for (column, value) in zip(indices, values) {
+        let row = Int(column) * d
+        for j in 0..<d { query[j] += value * v[row + j] }
+      }
+    }
+    var squares: Double = 0
+    for value in query { squares += Double(value) * Double(value) }
+    if squares > 0 {
+      let scale = Float(1 / squares.squareRoot())
+      for j in 0..<d { query[j] *= scale }
+    }
+    return query
+  }
+
+  private func validate(count: Int) throws {
+    guard count >= 1 && count <= self.count else {
+      throw QueryError.invalidCount(count, papers: self.count)
+    }
+  }
+
+  /// Ranks papers for an LSA query vector: the top `max(100, 10·count)` by LSA cosine,
+  /// re-ranked by `α·cos_LSA + (1−α)·cos_TFIDF`. With α = 1, the LSA ranking itself.
+  func rank(
+    lsaQuery: [Float], count: Int, excluding: Int?, tfidfScore: (Int) -> Float
+  ) -> [Match] {
+    let alpha = configuration.alpha
+    let exact = ExactNeighborIndex(embeddings)
+    let eligible: (Int) -> Bool = { !isEmptyRow($0) }
+    if alpha >= 1 {
+      return exact.search(lsaQuery, count: count, excluding: excluding, isEligible: eligible)
+        .map(match)
+    }
+    let candidates = exact.search(
+      lsaQuery, count: max(100, 10 * count), excluding: excluding, isEligible: eligible)
+    var top = TopK(capacity: count)
+    for candidate in candidates {
+      let score = alpha * candidate.score + (1 - alpha) * tfidfScore(candidate.position)
+      top.insert(score, Int32(candidate.position))
+    }
+    return top.sorted().map(match)
+  }
+
+  func match(_ neighbor: Neighbor) -> Match {
+    Match(
+      id: ids[neighbor.position], title: titles[neighbor.position], score: neighbor.score,
+      position: neighbor.position)
+  }
+}

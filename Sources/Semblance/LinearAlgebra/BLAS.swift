@@ -1,0 +1,71 @@
+import COpenBLAS
+
+/// The small, typed Swift surface over the CBLAS routines Semblance uses.
+///
+/// Every matrix here is row-major. Sizes are `Int` and are checked to fit the 32-bit
+/// integers that OpenBLAS takes; exceeding them is a programmer error inside the library,
+/// because callers split work into blocks far below that size.
+enum BLAS {
+  /// Whether an operand is used as stored or transposed.
+  enum Transpose {
+    case none, transposed
+
+    var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }
+  }
+
+  @inline(__always)
+  static func int32(_ value: Int) -> Int32 {
+    precondition(value >= 0 && value <= Int(Int32.max), "BLAS dimension \(value) out of range")
+    return Int32(value)
+  }
+
+  /// `C ← α·op(A)·op(B) + β·C` in single precision, where op(A) is m × k and op(B) is k × n.
+  static func sgemm(
+    _ transposeA: Transpose, _ transposeB: Transpose,
+    m: Int, n: Int, k: Int,
+    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    guard m > 0, n > 0 else { return }
+    cblas_sgemm(
+      CblasRowMajor, transposeA.cblas, transposeB.cblas,
+      int32(m), int32(n), int32(k), alpha, a, int32(lda), b, int32(ldb), beta, c, int32(ldc))
+  }
+
+  /// `C ← α·op(A)·op(B) + β·C` in double precision.
+  static func dgemm(
+    _ transposeA: Transpose, _ transposeB: Transpose,
+    m: Int, n: Int, k: Int,
+    alpha: Double = 1, a: UnsafePointer<Double>, lda: Int,
+    b: UnsafePointer<Double>, ldb: Int,
+    beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int
+  ) {
+    guard m > 0, n > 0 else { return }
+    cblas_dgemm(
+      CblasRowMajor, transposeA.cblas, transposeB.cblas,
+      int32(m), int32(n), int32(k), alpha, a, int32(lda), b, int32(ldb), beta, c, int32(ldc))
+  }
+
+  /// `y ← α·op(A)·x + β·y` for a row-major m × n matrix A.
+  static func sgemv(
+    _ transpose: Transpose, m: Int, n: Int,
+    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+    x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>
+  ) {
+    guard m > 0, n > 0 else { return }
+    cblas_sgemv(
+      CblasRowMajor, transpose.cblas, int32(m), int32(n), alpha, a, int32(lda), x, 1, beta, y, 1)
+  }
+
+  /// The dot product of two vectors of `count` elements.
+  static func sdot(count: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
+    guard count > 0 else { return 0 }
+    return cblas_sdot(int32(count), x, 1, y, 1)
+  }
+
+  /// The number of threads OpenBLAS uses for one call.
+  static var threadCount: Int {
+    get { Int(openblas_get_num_threads()) }
+  }
+}

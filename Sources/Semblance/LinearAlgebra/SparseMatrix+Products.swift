@@ -1,0 +1,76 @@
+extension SparseMatrix {
+  /// The product of this matrix and a dense matrix, `self · b`.
+  ///
+  /// Rows are split into contiguous blocks, one per task, so no two tasks write the same
+  /// output row: no atomics, and the result is the same for any number of cores.
+  ///
+  /// - Precondition: `b.rows == columns` (a programmer error otherwise).
+  /// - Complexity: O(non-zeros × b.columns).
+  public func multiplied(by b: DenseMatrix) -> DenseMatrix {
+    precondition(b.rows == columns, "sparse × dense: \(rows)×\(columns) · \(b.rows)×\(b.columns)")
+    return DenseMatrix(rows: rows, columns: b.columns) { output in
+      output.initialize(repeating: 0)
+      multiply(into: output.baseAddress!, b.baseAddress, width: b.columns)
+    }
+  }
+
+  /// The product of this matrix's transpose and a dense matrix, `selfᵀ · b`.
+  ///
+  /// - Precondition: `b.rows == rows`.
+  /// - Complexity: O(non-zeros × b.columns), plus building the transpose once.
+  public func transposedMultiplied(by b: DenseMatrix) -> DenseMatrix {
+    transposed().multiplied(by: b)
+  }
+
+  /// Adds `self · b` into `output` (row-major, `rows × width`), where `b` is `columns × width`.
+  func multiply(
+    into output: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, width: Int
+  ) {
+    guard rows > 0, width > 0 else { return }
+    // Blocks of roughly equal non-zero counts would balance better; equal row counts are
+    // close enough for documents of similar length and keep the split trivially stable.
+    let tasks = rows < 256 ? 1 : processorCount * 4
+    let offsets = self.offsets.buffer, indices = self.indices.buffer
+    let values = self.storedValues.buffer
+    parallelForEach(chunks: tasks) { task in
+      for row in chunkRange(task, of: tasks, count: rows) {
+        let target = output + row * width
+        for position in Int(offsets[row])..<Int(offsets[row + 1]) {
+          let value = values[position]
+          let source = b + Int(indices[position]) * width
+          for column in 0..<width {
+            target[column] += value * source[column]
+          }
+        }
+      }
+    }
+  }
+
+  /// The transpose, in CSR form (that is, this matrix in CSC form).
+  /// - Complexity: O(rows + columns + non-zeros).
+  public func transposed() -> SparseMatrix {
+    let nnz = nonzeroCount
+    var counts = [Int64](repeating: 0, count: columns + 1)
+    for column in indices.buffer { counts[Int(column) + 1] += 1 }
+    for column in 0..<columns { counts[column + 1] += counts[column] }
+    let newOffsets = Storage(counts)
+    var cursor = counts
+    let newIndices = Storage<Int32>(count: nnz) { _ in }
+    let newValues = Storage<Float>(count: nnz) { _ in }
+    let targetIndices = UnsafeMutablePointer(mutating: newIndices.buffer.baseAddress!)
+    let targetValues = UnsafeMutablePointer(mutating: newValues.buffer.baseAddress!)
+    for row in 0..<rows {
+      let (rowIndices, rowValues) = rowBuffers(row)
+      for position in 0..<rowIndices.count {
+        let column = Int(rowIndices[position])
+        let destination = Int(cursor[column])
+        cursor[column] += 1
+        targetIndices[destination] = Int32(row)
+        targetValues[destination] = rowValues[position]
+      }
+    }
+    return try! SparseMatrix(
+      rows: columns, columns: rows, offsets: newOffsets, indices: newIndices, values: newValues,
+      validate: false)
+  }
+}

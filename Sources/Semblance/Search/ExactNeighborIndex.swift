@@ -1,0 +1,132 @@
+/// Exact maximum-inner-product search over the rows of a dense matrix; with l2-normalised
+/// rows, that is exact cosine nearest-neighbour search.
+///
+/// ```swift
+/// let index = ExactNeighborIndex(embeddings)
+/// let best = index.search(embeddings.row(0), count: 5, excluding: 0)
+/// let graph = index.neighbors(count: 10)      // every row's 10 nearest other rows
+/// ```
+///
+/// Scores come from SGEMM over blocks of queries and rows, with the top-k selection fused
+/// into the scan of each block, so memory stays at one block of scores and never n × n.
+/// Ties are broken by the lower row, so output is deterministic.
+public struct ExactNeighborIndex: Sendable {
+  /// The indexed vectors, one per row.
+  public let vectors: DenseMatrix
+
+  /// Creates an index over the rows of `vectors`.
+  public init(_ vectors: DenseMatrix) {
+    self.vectors = vectors
+  }
+
+  /// Rows of the scored block (database side) per SGEMM call.
+  static let databaseBlock = 16_384
+  /// Queries per SGEMM call.
+  static let queryBlock = 512
+
+  /// The `count` rows with the highest inner product with `query`.
+  ///
+  /// - Parameters:
+  ///   - query: a vector of `vectors.columns` values.
+  ///   - excluding: a row never returned (the query paper itself), or nil.
+  ///   - isEligible: rows for which this returns false are skipped.
+  /// - Precondition: `query.count == vectors.columns`.
+  public func search(
+    _ query: [Float], count: Int, excluding: Int? = nil
+  ) -> [Neighbor] {
+    search(query, count: count, excluding: excluding, isEligible: nil)
+  }
+
+  func search(
+    _ query: [Float], count: Int, excluding: Int?, isEligible: ((Int) -> Bool)?
+  ) -> [Neighbor] {
+    precondition(query.count == vectors.columns, "query has \(query.count) dimensions")
+    let n = vectors.rows, d = vectors.columns
+    var top = TopK(capacity: count)
+    var scores = [Float](repeating: 0, count: min(n, ExactNeighborIndex.databaseBlock))
+    var start = 0
+    query.withUnsafeBufferPointer { query in
+      while start < n {
+        let rows = min(ExactNeighborIndex.databaseBlock, n - start)
+        scores.withUnsafeMutableBufferPointer { scores in
+          BLAS.sgemv(
+            .none, m: rows, n: d, a: vectors.baseAddress + start * d, lda: d,
+            x: query.baseAddress!, y: scores.baseAddress!)
+        }
+        for offset in 0..<rows {
+          let score = scores[offset]
+          let row = start + offset
+          if score < top.threshold || row == excluding { continue }
+          if let isEligible, !isEligible(row) { continue }
+          top.insert(score, Int32(row))
+        }
+        start += rows
+      }
+    }
+    return top.sorted()
+  }
+
+  /// The `count` nearest other rows of every row: the all-pairs k-nearest-neighbour graph.
+  ///
+  /// - Returns: one list per row, best first, never containing the row itself.
+  /// - Complexity: O(n² · d) multiply-adds in SGEMM, O(n · d) extra memory per block.
+  public func neighbors(count: Int) -> [[Neighbor]] {
+    let n = vectors.rows
+    return neighbors(ofRows: 0..<n, count: count)
+  }
+
+  /// The `count` nearest other rows of each row in `queries`.
+  func neighbors(ofRows queries: Range<Int>, count: Int, isEligible: ((Int) -> Bool)? = nil)
+    -> [[Neighbor]]
+  {
+    let n = vectors.rows, d = vectors.columns
+    guard n > 0, d > 0, count > 0 else { return queries.map { _ in [] } }
+    var results: [[Neighbor]] = []
+    results.reserveCapacity(queries.count)
+    let queryBlock = ExactNeighborIndex.queryBlock
+    let databaseBlock = min(ExactNeighborIndex.databaseBlock, n)
+    var scores = [Float](repeating: 0, count: queryBlock * databaseBlock)
+    var blockStart = queries.lowerBound
+    while blockStart < queries.upperBound {
+      let blockCount = min(queryBlock, queries.upperBound - blockStart)
+      var heaps = [TopK](repeating: TopK(capacity: count), count: blockCount)
+      var start = 0
+      while start < n {
+        let rows = min(databaseBlock, n - start)
+        scores.withUnsafeMutableBufferPointer { scores in
+          BLAS.sgemm(
+            .none, .transposed, m: blockCount, n: rows, k: d,
+            a: vectors.baseAddress + blockStart * d, lda: d,
+            b: vectors.baseAddress + start * d, ldb: d,
+            c: scores.baseAddress!, ldc: rows)
+        }
+        let tasks = blockCount < 64 ? 1 : processorCount
+        scores.withUnsafeBufferPointer { scores in
+          heaps.withUnsafeMutableBufferPointer { heaps in
+            let heaps = UnsafeSendable(heaps)
+            parallelForEach(chunks: tasks) { task in
+              for q in chunkRange(task, of: tasks, count: blockCount) {
+                let self_ = blockStart + q
+                let row = UnsafeBufferPointer(rebasing: scores[(q * rows)..<(q * rows + rows)])
+                var heap = heaps.value[q]
+                for offset in 0..<rows {
+                  let score = row[offset]
+                  if score < heap.threshold { continue }
+                  let candidate = start + offset
+                  if candidate == self_ { continue }
+                  if let isEligible, !isEligible(candidate) { continue }
+                  heap.insert(score, Int32(candidate))
+                }
+                heaps.value[q] = heap
+              }
+            }
+          }
+        }
+        start += rows
+      }
+      results.append(contentsOf: heaps.map { $0.sorted() })
+      blockStart += blockCount
+    }
+    return results
+  }
+}

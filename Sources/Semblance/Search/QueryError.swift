@@ -1,0 +1,31 @@
+/// A query could not be answered as asked.
+public enum QueryError: Error, CustomStringConvertible, Sendable, Equatable {
+  /// No paper has this id, and no title contains it.
+  case unknownPaper(String)
+  /// The title fragment matches several papers; `candidates` lists (id, title) pairs.
+  case ambiguousTitle(fragment: String, candidates: [Candidate])
+  /// The requested number of results is out of range.
+  case invalidCount(Int, papers: Int)
+
+  /// A paper that a title fragment matched.
+  public struct Candidate: Sendable, Hashable {
+    public var id: String
+    public var title: String
+    public init(id: String, title: String) {
+      self.id = id
+      self.title = title
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .unknownPaper(let key):
+      return "no paper has the id \"\(key)\" and no title contains it"
+    case .ambiguousTitle(let fragment, let candidates):
+      let list = candidates.map { "  \($0.id)\t\($0.title)" }.joined(separator: "\n")
+      return "\"\(fragment)\" matches \(candidates.count) titles; use one of these ids:\n\(list)"
+    case .invalidCount(let count, let papers):
+      return "count \(count) is out of range: it must be between 1 and \(papers)"
+    }
+  }
+}

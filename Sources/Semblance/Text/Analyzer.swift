@@ -1,0 +1,172 @@
+/// Turns a paper into the terms that TF-IDF counts: lowercased word tokens, minus stop words,
+/// joined into n-grams, with the title weighted.
+///
+/// ```swift
+/// let analyzer = Analyzer()                       // English stop words, unigrams + bigrams
+/// analyzer.tokens(in: "Diffusion Models for Time-Series")
+/// // ["diffusion", "models", "for", "time", "series"]
+/// analyzer.termCounts(of: Paper(id: "1", title: "Time series", abstract: "Forecasting time series."))
+/// // ["time": 3, "series": 3, "time series": 3, "forecasting": 1, "forecasting time": 1]
+/// ```
+///
+/// Tokens follow scikit-learn's default `token_pattern`, `(?u)\b\w\w+\b`, applied to the
+/// lowercased text: maximal runs of letters, digits and underscores of two or more
+/// characters. Stop words are removed before n-grams are formed, so a bigram may join two
+/// words that a stop word separated, as scikit-learn does.
+public struct Analyzer: Sendable {
+  /// How text becomes terms.
+  public struct Configuration: Sendable, Hashable, Codable {
+    /// How many times each title term counts (default 2). Must be at least 1.
+    public var titleWeight: Int
+    /// Words dropped before n-grams are formed, compared after lowercasing (default: English).
+    public var stopWords: Set<String>
+    /// The n-gram lengths to emit (default `1...2`). Bounds must be within `1...3`.
+    public var ngramRange: ClosedRange<Int>
+    /// When true, the text is `title + "\n" + abstract` taken as one piece, as a plain
+    /// scikit-learn pipeline sees it: n-grams may then span the title's end, and
+    /// `titleWeight` is ignored. When false (the default) n-grams never cross the boundary.
+    public var joinsTitleAndAbstract: Bool
+
+    /// Creates a configuration; every parameter has the default used for paper abstracts.
+    public init(
+      titleWeight: Int = 2,
+      stopWords: Set<String> = Analyzer.englishStopWords,
+      ngramRange: ClosedRange<Int> = 1...2,
+      joinsTitleAndAbstract: Bool = false
+    ) {
+      self.titleWeight = titleWeight
+      self.stopWords = stopWords
+      self.ngramRange = ngramRange
+      self.joinsTitleAndAbstract = joinsTitleAndAbstract
+    }
+
+    /// Checks the values, naming the first one that is out of range.
+    public func validate() throws {
+      guard titleWeight >= 1 else {
+        throw ConfigurationError.invalidValue(
+          option: "titleWeight", value: "\(titleWeight)", expected: "an integer of at least 1")
+      }
+      guard ngramRange.lowerBound >= 1, ngramRange.upperBound <= 3 else {
+        throw ConfigurationError.invalidValue(
+          option: "ngramRange", value: "\(ngramRange)", expected: "a range within 1...3")
+      }
+    }
+  }
+
+  /// The configuration.
+  public let configuration: Configuration
+  let stopWordTable: TermTable
+
+  /// Creates an analyzer.
+  /// - Throws: `ConfigurationError` when the configuration is out of range.
+  public init(_ configuration: Configuration = Configuration()) throws {
+    try configuration.validate()
+    self.configuration = configuration
+    var table = TermTable(minimumCapacity: configuration.stopWords.count)
+    for word in configuration.stopWords.sorted() {
+      table.insert(word.lowercased())
+    }
+    self.stopWordTable = table
+  }
+
+  /// The lowercased word tokens of `text`, in order, stop words included.
+  public func tokens(in text: String) -> [String] {
+    var workspace = Workspace()
+    var tokens: [String] = []
+    var text = text
+    text.withUTF8 { bytes in
+      workspace.scanner.scan(bytes, into: &workspace.segment) { output, range in
+        tokens.append(String(decoding: UnsafeBufferPointer(rebasing: output[range]), as: UTF8.self))
+        return false
+      }
+    }
+    return tokens
+  }
+
+  /// The terms of `paper` with their weighted counts.
+  public func termCounts(of paper: Paper) -> [String: Int] {
+    var workspace = Workspace()
+    var counts: [String: Int] = [:]
+    analyze(title: paper.title, abstract: paper.abstract, in: &workspace) { term, weight in
+      counts[String(decoding: term, as: UTF8.self), default: 0] += Int(weight)
+    }
+    return counts
+  }
+
+  /// The terms of free text (a query), with their counts. No title weighting applies.
+  public func termCounts(ofText text: String) -> [String: Int] {
+    termCounts(of: Paper(id: "", title: "", abstract: text))
+  }
+
+  /// Reusable per-thread buffers.
+  struct Workspace {
+    var scanner = TokenScanner()
+    var segment: [UInt8] = []
+    var tokenStarts: [Int] = []
+    var tokenEnds: [Int] = []
+  }
+
+  /// Calls `emit` with every term occurrence of a paper and its weight.
+  ///
+  /// The term bytes are only valid during the call.
+  func analyze(
+    title: String, abstract: String, in workspace: inout Workspace,
+    emit: (UnsafeBufferPointer<UInt8>, Int32) -> Void
+  ) {
+    workspace.segment.removeAll(keepingCapacity: true)
+    workspace.tokenStarts.removeAll(keepingCapacity: true)
+    workspace.tokenEnds.removeAll(keepingCapacity: true)
+    if configuration.joinsTitleAndAbstract {
+      scanSegment(title, into: &workspace)
+      scanSegment(abstract, into: &workspace)
+      emitNGrams(from: &workspace, weight: 1, emit: emit)
+    } else {
+      scanSegment(title, into: &workspace)
+      emitNGrams(from: &workspace, weight: Int32(configuration.titleWeight), emit: emit)
+      workspace.segment.removeAll(keepingCapacity: true)
+      workspace.tokenStarts.removeAll(keepingCapacity: true)
+      workspace.tokenEnds.removeAll(keepingCapacity: true)
+      scanSegment(abstract, into: &workspace)
+      emitNGrams(from: &workspace, weight: 1, emit: emit)
+    }
+  }
+
+  private func scanSegment(_ text: String, into workspace: inout Workspace) {
+    var text = text
+    let stopWords = stopWordTable
+    let filtersStopWords = stopWords.count > 0
+    text.withUTF8 { bytes in
+      var starts = workspace.tokenStarts, ends = workspace.tokenEnds
+      workspace.tokenStarts = []
+      workspace.tokenEnds = []
+      workspace.scanner.scan(bytes, into: &workspace.segment) { output, range in
+        if filtersStopWords
+          && stopWords.find(UnsafeBufferPointer(rebasing: output[range])) >= 0
+        {
+          return false
+        }
+        starts.append(range.lowerBound)
+        ends.append(range.upperBound)
+        return true
+      }
+      workspace.tokenStarts = starts
+      workspace.tokenEnds = ends
+    }
+  }
+
+  private func emitNGrams(
+    from workspace: inout Workspace, weight: Int32,
+    emit: (UnsafeBufferPointer<UInt8>, Int32) -> Void
+  ) {
+    let tokens = workspace.tokenStarts.count
+    guard tokens > 0 else { return }
+    workspace.segment.withUnsafeBufferPointer { segment in
+      for length in configuration.ngramRange where length <= tokens {
+        for first in 0...(tokens - length) {
+          let range = workspace.tokenStarts[first]..<workspace.tokenEnds[first + length - 1]
+          emit(UnsafeBufferPointer(rebasing: segment[range]), weight)
+        }
+      }
+    }
+  }
+}
