@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import Semblance
+
+/// Options shared by the query subcommands.
+struct QueryOptions: ParsableArguments {
+  @Option(name: .customShort("k"), help: "How many results.")
+  var count: Int = 10
+
+  @Flag(help: "Print JSON instead of a table.")
+  var json = false
+
+  @Flag(help: "Force exact search over every paper (no approximate index).")
+  var exact = false
+
+  func validate() throws {
+    guard count >= 1 else { throw ValidationError("-k must be at least 1") }
+  }
+}
+
+func loadIndex(_ path: String) throws -> PaperIndex {
+  try PaperIndex(contentsOf: URL(fileURLWithPath: path))
+}
+
+extension SemblanceCommand {
+  /// `semblance related INDEX ID [-k 10] [--json] [--exact]`
+  struct Related: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "List the papers most related to one paper of the index.",
+      discussion: """
+        ID is a paper id, or a case-insensitive fragment of exactly one title. An ambiguous
+        fragment fails and lists the candidates.
+
+        Examples:
+          semblance related papers.idx 2401.01234 -k 5
+          semblance related papers.idx "sansformers" --json
+        """)
+
+    @Argument(help: "The index file.")
+    var index: String
+
+    @Argument(help: "A paper id or a unique title fragment.")
+    var id: String
+
+    @OptionGroup var options: QueryOptions
+
+    func run() throws {
+      let paperIndex = try loadIndex(index)
+      let matches = try paperIndex.related(to: id, count: options.count)
+      if options.json {
+        Terminal.standardOutput(try Output.json(Output.results(query: id, matches: matches)))
+      } else {
+        let position = try paperIndex.position(matching: id)
+        Terminal.standardOutput(
+          "related to \(paperIndex.id(at: position)): \(paperIndex.title(at: position))\n")
+        Terminal.standardOutput(Output.table(matches))
+      }
+    }
+  }
+
+  /// `semblance search INDEX "free text" [-k 10] [--json] [--exact]`
+  struct Search: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Find the papers most about a piece of free text.",
+      discussion: """
+        The text is analysed like an abstract and folded into the index's LSA space.
+
+        Examples:
+          semblance search papers.idx "time series forecasting" -k 5
+          semblance search papers.idx "graph neural networks" --json
+        """)
+
+    @Argument(help: "The index file.")
+    var index: String
+
+    @Argument(help: "The text to search for.")
+    var text: String
+
+    @OptionGroup var options: QueryOptions
+
+    func run() throws {
+      let paperIndex = try loadIndex(index)
+      let matches = try paperIndex.search(text, count: options.count)
+      if options.json {
+        Terminal.standardOutput(try Output.json(Output.results(query: text, matches: matches)))
+      } else {
+        Terminal.standardOutput(Output.table(matches))
+      }
+    }
+  }
+}
