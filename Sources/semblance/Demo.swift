@@ -67,8 +67,8 @@ enum DemoCorpus {
       ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
     let directory = executable.deletingLastPathComponent()
     let candidates = [
-      directory.appendingPathComponent("semblance_semblance.resources"),
-      directory.appendingPathComponent("semblance_semblance.bundle"),
+      directory.appendingPathComponent("Semblance_semblance.resources"),
+      directory.appendingPathComponent("Semblance_semblance.bundle"),
       directory.appendingPathComponent("../share/semblance"),
     ].map { $0.appendingPathComponent(fileName) }
     for candidate in candidates where FileManager.default.fileExists(atPath: candidate.path) {

@@ -85,41 +85,17 @@ struct IndexFileWriter {
   /// - Throws: ``IndexFileError/io(file:operation:reason:)`` naming the failed operation.
   /// - Complexity: one pass over the section bytes, checksumming while writing.
   func write(to url: URL) throws {
-    let destination = url.path
     guard url.isFileURL else {
       throw IndexFileError.io(
         file: url.absoluteString, operation: "write", reason: "it is not a file URL")
     }
-    let directoryURL = url.deletingLastPathComponent()
-    let directory = directoryURL.path
-    let random = String(UInt64.random(in: 0...UInt64.max), radix: 16)
-    let temporary = directoryURL.appendingPathComponent(
-      ".\(url.lastPathComponent).tmp-\(getpid())-\(random)"
-    ).path
-
-    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-    guard descriptor >= 0 else {
-      throw IndexFileError.system(file: destination, operation: "create a temporary file next to")
-    }
-    var isOpen = true
     do {
-      try writeContents(to: descriptor, path: destination)
-      guard fsync(descriptor) == 0 else {
-        throw IndexFileError.system(file: destination, operation: "sync")
+      try AtomicFile.write(to: url) { descriptor, path in
+        try writeContents(to: descriptor, path: path)
       }
-      isOpen = false
-      guard close(descriptor) == 0 else {
-        throw IndexFileError.system(file: destination, operation: "close")
-      }
-      guard rename(temporary, destination) == 0 else {
-        throw IndexFileError.system(file: destination, operation: "replace")
-      }
-    } catch {
-      if isOpen { close(descriptor) }
-      unlink(temporary)
-      throw error
+    } catch let error as FileError {
+      throw IndexFileError.io(file: error.path, operation: error.operation, reason: error.reason)
     }
-    try IndexFileWriter.syncDirectory(directory, destination: destination)
   }
 
   /// Streams padding, sections, header and table into `descriptor`.
@@ -212,22 +188,4 @@ struct IndexFileWriter {
       written += result
     }
   }
-
-  /// Makes a completed rename in `directory` durable.
-  private static func syncDirectory(_ directory: String, destination: String) throws {
-    let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard descriptor >= 0 else {
-      throw IndexFileError.system(file: destination, operation: "sync the directory of")
-    }
-    defer { close(descriptor) }
-    // Some file systems cannot sync directories and say so with EINVAL; nothing more can be done.
-    guard fsync(descriptor) == 0 || errno == EINVAL else {
-      throw IndexFileError.system(file: destination, operation: "sync the directory of")
-    }
-  }
-}
-
-/// write(2), which the writer's own `write(to:)` hides by name.
-private func systemWrite(_ descriptor: Int32, _ base: UnsafeRawPointer, _ count: Int) -> Int {
-  write(descriptor, base, count)
 }

@@ -11,34 +11,49 @@ import Foundation
 enum AtomicFile {
   /// Writes `url` with the bytes `body` produces through a buffered output.
   static func write(to url: URL, _ body: (inout BufferedOutput) throws -> Void) throws {
+    try write(to: url) { descriptor, path in
+      var output = BufferedOutput(descriptor: descriptor, path: path)
+      try body(&output)
+      try output.flush()
+    }
+  }
+
+  /// Writes `url` through `body`, which gets the temporary file's descriptor (positioned at
+  /// its start) and the destination path for messages.
+  ///
+  /// - Throws: `FileError` naming the failed step, or whatever `body` throws.
+  static func write(to url: URL, descriptor body: (Int32, String) throws -> Void) throws {
     let path = url.path
     let directory = url.deletingLastPathComponent().path
     let random = String(UInt64.random(in: 0...UInt64.max), radix: 16)
     let temporary = url.deletingLastPathComponent()
       .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(random)").path
     let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-    guard descriptor >= 0 else { throw FileError.system(path: path, operation: "create") }
-    var output = BufferedOutput(descriptor: descriptor, path: path)
+    guard descriptor >= 0 else {
+      throw FileError.system(path: path, operation: "create a temporary file next to")
+    }
+    var isOpen = true
     do {
-      try body(&output)
-      try output.flush()
+      try body(descriptor, path)
       guard fsync(descriptor) == 0 else { throw FileError.system(path: path, operation: "sync") }
-      guard close(descriptor) == 0 else {
-        throw FileError.system(path: path, operation: "close")
-      }
-      output.isOpen = false
+      isOpen = false
+      guard close(descriptor) == 0 else { throw FileError.system(path: path, operation: "close") }
       guard rename(temporary, path) == 0 else {
         throw FileError.system(path: path, operation: "replace")
       }
     } catch {
-      if output.isOpen { close(descriptor) }
+      if isOpen { close(descriptor) }
       unlink(temporary)
       throw error
     }
-    let directoryDescriptor = open(directory, O_RDONLY | O_CLOEXEC)
-    if directoryDescriptor >= 0 {
-      _ = fsync(directoryDescriptor)
-      close(directoryDescriptor)
+    // Make the rename durable. Some file systems cannot sync directories (EINVAL).
+    let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard directoryDescriptor >= 0 else {
+      throw FileError.system(path: path, operation: "sync the directory of")
+    }
+    defer { close(directoryDescriptor) }
+    guard fsync(directoryDescriptor) == 0 || errno == EINVAL else {
+      throw FileError.system(path: path, operation: "sync the directory of")
     }
   }
 }
@@ -47,7 +62,6 @@ enum AtomicFile {
 struct BufferedOutput {
   let descriptor: Int32
   let path: String
-  var isOpen = true
   private var buffer: [UInt8] = []
   private static let capacity = 1 << 20
 
