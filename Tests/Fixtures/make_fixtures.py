@@ -29,9 +29,13 @@ svd_sklearn_compatible.json / svd_default.json
     Exact SVD (``scipy.linalg.svd(X, full_matrices=False)``) of the dense
     float64 TF-IDF matrix from the corresponding tfidf_*.json. Keys:
     ``singular_values_all`` (all, descending), ``k`` (20), ``singular_values``
-    (top k), ``components`` (k rows x terms = Vt[:k], signs fixed like
-    sklearn's ``svd_flip(u_based_decision=False)``: the largest-|.| entry of
-    each row is positive, ties -> first index), ``explained_variance_ratio``
+    (top k), ``u`` (papers x k = U[:, :k], with signs fixed like sklearn's
+    ``svd_flip(u_based_decision=False)``: the largest-|.| entry of each
+    component, a row of Vt, is made positive, ties -> first index),
+    ``component_peaks`` (per component: [term index, value] of that
+    largest-|.| entry, so the sign convention of V can be checked without
+    storing all of V; V itself follows as diag(1/S) U^T X),
+    ``explained_variance_ratio``
     (as TruncatedSVD: var(U_k S_k, axis=0) / var(X, axis=0).sum()),
     ``embeddings_first5`` (first 5 rows of U_k S_k after the flip, each row
     l2-normalised). The script cross-checks against
@@ -218,7 +222,8 @@ def svd_fixture(label, X_sparse):
         "singular_values_all": r9_list(S),
         "k": K,
         "singular_values": r9_list(Sk),
-        "components": [r9_list(row) for row in Vk],
+        "u": [r9_list(row) for row in Uk],
+        "component_peaks": [[int(c), float(f"{Vk[i, c]:.9g}")] for i, c in enumerate(max_abs_cols)],
         "explained_variance_ratio": r9_list(evr),
         "embeddings_first5": [r9_list(row) for row in emb],
     }, S
