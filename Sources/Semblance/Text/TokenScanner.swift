@@ -41,6 +41,23 @@ struct TokenScanner {
     return mapped
   }
 
+  /// Whether the scalar starting at `position` (skipping case-ignorable ones) is cased.
+  static func casedScalarFollows(_ text: UnsafeBufferPointer<UInt8>, at start: Int) -> Bool {
+    var position = start
+    while position < text.count {
+      var iterator = UTF8.ForwardParser()
+      var bytes = UnsafeBufferPointer(rebasing: text[position...]).makeIterator()
+      guard case .valid(let encoded) = iterator.parseScalar(from: &bytes) else { return false }
+      let scalar = UTF8.decode(encoded)
+      if scalar.properties.isCaseIgnorable {
+        position += encoded.count
+        continue
+      }
+      return scalar.properties.isCased
+    }
+    return false
+  }
+
   /// Scans `text` and calls `token` with the byte range in `output` of each token.
   ///
   /// Tokens are appended to `output`, each preceded by one space when `output` is not empty,
@@ -79,9 +96,11 @@ struct TokenScanner {
     let table = TokenScanner.asciiTable
     let count = text.count
     var position = 0
+    var previousIsCased = false
     while position < count {
       let byte = text[position]
       if byte < 0x80 {
+        previousIsCased = (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A
         let lower = table[Int(byte)]
         if lower != 0 {
           begin(&output)
@@ -113,7 +132,14 @@ struct TokenScanner {
         next += 1
       }
       position = end
-      for mapped in lowered(value) {
+      let precededByCased = previousIsCased
+      previousIsCased = Unicode.Scalar(value).map { $0.properties.isCased } ?? false
+      var mappedScalars = lowered(value)
+      if value == 0x03A3 && precededByCased && !TokenScanner.casedScalarFollows(text, at: position) {
+        // Python's str.lower() applies Unicode's Final_Sigma rule: Σ ending a word is ς.
+        mappedScalars = [0x03C2 | TokenScanner.wordBit]
+      }
+      for mapped in mappedScalars {
         if mapped & TokenScanner.wordBit != 0 {
           begin(&output)
           let scalar = Unicode.Scalar(mapped & ~TokenScanner.wordBit)!

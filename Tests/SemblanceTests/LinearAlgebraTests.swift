@@ -1,0 +1,144 @@
+import Foundation
+import Testing
+
+@testable import Semblance
+
+/// The BLAS and LAPACK wrappers and the sparse kernels, each against a naive loop.
+///
+/// Tolerance: Float32 products of length k accumulate rounding of about k·2⁻²⁴ relative to
+/// the sum of |terms|; 1e-4 absolute on unit-variance inputs with k ≤ 70 leaves ample margin.
+@Suite("Linear algebra")
+struct LinearAlgebraTests {
+  static func naiveProduct(
+    _ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool
+  ) -> [Float] {
+    var c = [Float](repeating: 0, count: m * n)
+    for i in 0..<m {
+      for j in 0..<n {
+        var sum: Double = 0
+        for p in 0..<k {
+          let x = transposeA ? a[p * m + i] : a[i * k + p]
+          let y = transposeB ? b[j * k + p] : b[p * n + j]
+          sum += Double(x) * Double(y)
+        }
+        c[i * n + j] = Float(sum)
+      }
+    }
+    return c
+  }
+
+  @Test("sgemm matches a naive product", arguments: [(false, false), (true, false), (false, true), (true, true)])
+  func sgemm(transposeA: Bool, transposeB: Bool) {
+    let m = 37, n = 23, k = 61
+    let a = randomMatrix(rows: m, columns: k, seed: 1)
+    let b = randomMatrix(rows: k, columns: n, seed: 2)
+    var c = [Float](repeating: 0, count: m * n)
+    BLAS.sgemm(
+      transposeA ? .transposed : .none, transposeB ? .transposed : .none, m: m, n: n, k: k,
+      a: a, lda: transposeA ? m : k, b: b, ldb: transposeB ? k : n, c: &c, ldc: n)
+    let expected = Self.naiveProduct(
+      a, b, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+    for (x, y) in zip(c, expected) { #expect(abs(x - y) < 1e-4) }
+  }
+
+  @Test func dgemmAndSgemv() {
+    let m = 19, n = 13
+    let a = randomMatrix(rows: m, columns: n, seed: 3)
+    let x = randomMatrix(rows: n, columns: 1, seed: 4)
+    var y = [Float](repeating: 0, count: m)
+    BLAS.sgemv(.none, m: m, n: n, a: a, lda: n, x: x, y: &y)
+    let expected = Self.naiveProduct(a, x, m: m, n: 1, k: n, transposeA: false, transposeB: false)
+    for (u, v) in zip(y, expected) { #expect(abs(u - v) < 1e-5) }
+
+    let ad = a.map(Double.init)
+    var g = [Double](repeating: 0, count: n * n)
+    BLAS.dgemm(.transposed, .none, m: n, n: n, k: m, a: ad, lda: n, b: ad, ldb: n, c: &g, ldc: n)
+    for i in 0..<n {
+      for j in 0..<n {
+        var sum: Double = 0
+        for p in 0..<m { sum += ad[p * n + i] * ad[p * n + j] }
+        #expect(abs(g[i * n + j] - sum) < 1e-9)
+      }
+    }
+    #expect(abs(BLAS.sdot(count: n, x, x) - x.reduce(0) { $0 + $1 * $1 }) < 1e-4)
+  }
+
+  @Test func orthonormalizeColumnsKeepsTheSpan() throws {
+    let rows = 50, columns = 7
+    let original = randomMatrix(rows: rows, columns: columns, seed: 5)
+    var q = original
+    try LAPACK.orthonormalizeColumns(&q, rows: rows, columns: columns)
+    // QᵀQ = I.
+    let gram = Self.naiveProduct(q, q, m: columns, n: columns, k: rows, transposeA: true, transposeB: false)
+    for i in 0..<columns {
+      for j in 0..<columns { #expect(abs(gram[i * columns + j] - (i == j ? 1 : 0)) < 1e-5) }
+    }
+    // Q Qᵀ A = A: the original columns lie in the span of Q.
+    let qta = Self.naiveProduct(q, original, m: columns, n: columns, k: rows, transposeA: true, transposeB: false)
+    let projected = Self.naiveProduct(q, qta, m: rows, n: columns, k: columns, transposeA: false, transposeB: false)
+    for (x, y) in zip(projected, original) { #expect(abs(x - y) < 1e-4) }
+  }
+
+  @Test func symmetricEigenSatisfiesTheDefinition() throws {
+    let n = 9
+    let a = randomMatrix(rows: n, columns: n, seed: 6).map(Double.init)
+    var symmetric = [Double](repeating: 0, count: n * n)
+    for i in 0..<n { for j in 0..<n { symmetric[i * n + j] = a[i * n + j] + a[j * n + i] } }
+    var vectors = symmetric
+    let values = try LAPACK.symmetricEigen(&vectors, order: n)
+    #expect(values == values.sorted())
+    for j in 0..<n {
+      for i in 0..<n {
+        var av: Double = 0
+        for p in 0..<n { av += symmetric[i * n + p] * vectors[j * n + p] }
+        #expect(abs(av - values[j] * vectors[j * n + i]) < 1e-9)
+      }
+    }
+  }
+
+  @Test("sparse × dense and its transpose match dense products", arguments: [0, 1, 2] as [UInt64])
+  func sparseProducts(seed: UInt64) throws {
+    // Enough rows to take the parallel path.
+    let x = try randomSparse(rows: 700, columns: 90, density: 0.05, seed: seed)
+    let b = try DenseMatrix(rows: 90, columns: 11, elements: randomMatrix(rows: 90, columns: 11, seed: seed + 10))
+    let expected = Self.naiveProduct(dense(x), b.elements, m: 700, n: 11, k: 90, transposeA: false, transposeB: false)
+    for (u, v) in zip(x.multiplied(by: b).elements, expected) { #expect(abs(u - v) < 1e-4) }
+
+    let c = try DenseMatrix(rows: 700, columns: 5, elements: randomMatrix(rows: 700, columns: 5, seed: seed + 20))
+    let expectedT = Self.naiveProduct(dense(x), c.elements, m: 90, n: 5, k: 700, transposeA: true, transposeB: false)
+    for (u, v) in zip(x.transposedMultiplied(by: c).elements, expectedT) { #expect(abs(u - v) < 1e-3) }
+
+    let xt = x.transposed()
+    #expect(dense(xt.transposed()) == dense(x))
+    try xt.validate()
+  }
+
+  @Test func sparseMatrixRejectsInconsistentArrays() {
+    #expect(throws: LinearAlgebraError.self) {
+      try SparseMatrix(rows: 2, columns: 3, rowOffsets: [0, 2], columnIndices: [0, 1], values: [1, 1])
+    }
+    #expect(throws: LinearAlgebraError.self) {
+      try SparseMatrix(rows: 1, columns: 3, rowOffsets: [0, 2], columnIndices: [1, 1], values: [1, 1])
+    }
+    #expect(throws: LinearAlgebraError.self) {
+      try SparseMatrix(rows: 1, columns: 3, rowOffsets: [0, 1], columnIndices: [3], values: [1])
+    }
+    #expect(throws: LinearAlgebraError.self) {
+      try SparseMatrix(rows: 1, columns: 3, rowOffsets: [0, 1], columnIndices: [0], values: [.nan])
+    }
+    #expect(throws: LinearAlgebraError.self) {
+      try DenseMatrix(rows: 2, columns: 2, elements: [1, 2, 3])
+    }
+  }
+
+  @Test func topKBreaksTiesByLowerPosition() {
+    var top = TopK(capacity: 3)
+    for (position, score) in [(5, 0.5), (1, 0.5), (3, 0.9), (0, 0.1), (2, 0.5)] as [(Int32, Float)] {
+      top.insert(score, position)
+    }
+    #expect(top.sorted() == [
+      Neighbor(position: 3, score: 0.9), Neighbor(position: 1, score: 0.5),
+      Neighbor(position: 2, score: 0.5),
+    ])
+  }
+}

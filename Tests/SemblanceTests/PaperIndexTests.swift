@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+@testable import Semblance
+
+/// PaperIndex end to end on the seed corpus: queries, persistence, errors.
+@Suite("PaperIndex")
+struct PaperIndexTests {
+  static let papers = try! TestSupport.fixturePapers()
+  static let index = try! PaperIndex(papers)
+  static let compatible: PaperIndex = {
+    var configuration = IndexConfiguration.scikitLearnCompatible
+    configuration.dimensions = 20
+    return try! PaperIndex(papers, configuration: configuration)
+  }()
+
+  @Test func relatedListsArtGPTForMiniGPT() throws {
+    for index in [Self.index, Self.compatible] {
+      let related = try index.related(to: "18", count: 5)
+      #expect(related.contains { $0.id == "49" })
+      #expect(!related.contains { $0.id == "18" })
+      #expect(related.map(\.score) == related.map(\.score).sorted(by: >))
+    }
+  }
+
+  @Test func searchFindsTheTimeSeriesPapers() throws {
+    for index in [Self.index, Self.compatible] {
+      let hits = Set(try index.search("time series forecasting", count: 5).map(\.id))
+      #expect(hits.intersection(["27", "57", "69"]).count >= 2)
+    }
+  }
+
+  @Test func pureLSARankingIsCosineOfEmbeddings() throws {
+    var configuration = IndexConfiguration.default
+    configuration.alpha = 1
+    configuration.dimensions = 30
+    let index = try PaperIndex(Self.papers, configuration: configuration)
+    let related = try index.related(to: "1", count: 80)
+    #expect(related.count == 80)
+    for match in related {
+      var dot: Float = 0
+      for j in 0..<index.dimensions { dot += index.embeddings[0, j] * index.embeddings[match.position, j] }
+      #expect(abs(dot - match.score) < 1e-5)
+    }
+  }
+
+  @Test func embeddingsAreUnitLength() {
+    for row in 0..<Self.index.count {
+      let norm = Self.index.embeddings.row(row).reduce(0) { $0 + $1 * $1 }
+      #expect(abs(norm - 1) < 1e-5)
+    }
+  }
+
+  @Test func writeAndLoadGiveTheSameAnswers() throws {
+    let directory = try TestSupport.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let url = directory.appendingPathComponent("seed.idx")
+    try Self.index.write(to: url)
+    let loaded = try PaperIndex(contentsOf: url)
+    #expect(loaded.count == 81)
+    #expect(loaded.configuration == Self.index.configuration)
+    #expect(loaded.embeddings.elements == Self.index.embeddings.elements)
+    #expect(loaded.svd.singularValues == Self.index.svd.singularValues)
+    for id in ["1", "18", "81"] {
+      #expect(try loaded.related(to: id, count: 7) == Self.index.related(to: id, count: 7))
+    }
+    #expect(try loaded.search("graph neural networks", count: 5) == Self.index.search("graph neural networks", count: 5))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["seed.idx"])
+  }
+
+  @Test func queryErrorsAreTyped() throws {
+    #expect(throws: QueryError.unknownPaper("no such paper")) {
+      try Self.index.related(to: "no such paper")
+    }
+    #expect(throws: QueryError.invalidCount(0, papers: 81)) { try Self.index.related(to: "1", count: 0) }
+    #expect(throws: QueryError.invalidCount(82, papers: 81)) { try Self.index.search("graphs", count: 82) }
+    #expect(throws: QueryError.self) { try Self.index.related(to: "pre-train") }  // ambiguous
+    do {
+      _ = try Self.index.related(to: "generative")
+      Issue.record("an ambiguous fragment must fail")
+    } catch QueryError.ambiguousTitle(let fragment, let candidates) {
+      #expect(fragment == "generative")
+      #expect(candidates.count > 1)
+      #expect(candidates.allSatisfy { $0.title.lowercased().contains("generative") })
+    }
+    // A unique fragment resolves, case-insensitively.
+    #expect(try Self.index.position(matching: "sansFORMERS") == 0)
+    #expect(try Self.index.search("zzzz qqqq", count: 3).isEmpty)
+  }
+
+  @Test func duplicateIDsAndEmptyCorporaAreRejected() {
+    let twice = [Self.papers[0], Self.papers[0]]
+    #expect(throws: CorpusError.self) { try PaperIndex(twice) }
+    #expect(throws: ConfigurationError.emptyCorpus) { try PaperIndex([]) }
+  }
+
+  @Test func emptyPapersAreIndexedButNeverMatch() throws {
+    var papers = Array(Self.papers.prefix(20))
+    papers.append(Paper(id: "empty", title: "", abstract: "of the and"))
+    let index = try PaperIndex(papers)
+    #expect(index.emptyDocumentCount == 1)
+    #expect(try index.related(to: "empty", count: 5).isEmpty)
+    #expect(try !index.related(to: "1", count: 20).contains { $0.id == "empty" })
+    #expect(index.embeddings.elements.allSatisfy { $0.isFinite })
+  }
+
+  @Test func progressIsReported() throws {
+    final class Recorder: @unchecked Sendable {
+      var stages: [PaperIndex.Stage] = []
+    }
+    let recorder = Recorder()
+    _ = try PaperIndex(Array(Self.papers.prefix(10)), progress: { _, stage in recorder.stages.append(stage) })
+    #expect(recorder.stages.first == .analyzing)
+    #expect(recorder.stages.last == .finished)
+  }
+}

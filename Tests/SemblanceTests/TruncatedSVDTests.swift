@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+
+@testable import Semblance
+
+/// LSA against scipy's exact SVD (fixtures from make_fixtures.py).
+@Suite("Truncated SVD")
+struct TruncatedSVDTests {
+  struct Reference {
+    var singularValuesAll: [Double]
+    var singularValues: [Double]
+    var u: [[Double]]
+    var peaks: [(Int, Double)]
+    var explainedVarianceRatio: [Double]
+  }
+
+  static func reference(_ name: String) throws -> Reference {
+    let object = try #require(try TestSupport.json(name) as? [String: Any])
+    let peaks = try #require(object["component_peaks"] as? [[Double]])
+    return Reference(
+      singularValuesAll: try #require(object["singular_values_all"] as? [Double]),
+      singularValues: try #require(object["singular_values"] as? [Double]),
+      u: try #require(object["u"] as? [[Double]]),
+      peaks: peaks.map { (Int($0[0]), $0[1]) },
+      explainedVarianceRatio: try #require(object["explained_variance_ratio"] as? [Double]))
+  }
+
+  static func matrix(_ configuration: IndexConfiguration) throws -> SparseMatrix {
+    try TfidfVectorizer.fit(
+      TestSupport.fixturePapers(), configuration: configuration.vectorizerConfiguration
+    ).matrix
+  }
+
+  /// The cosines of the principal angles between the column spans of two n × k matrices
+  /// with orthonormal columns: the singular values of AᵀB, from the eigenvalues of (AᵀB)ᵀ(AᵀB).
+  static func principalCosines(_ a: [[Double]], _ b: [[Double]]) throws -> [Double] {
+    let k = a[0].count
+    var m = [Double](repeating: 0, count: k * k)
+    for i in 0..<k { for j in 0..<k { for r in 0..<a.count { m[i * k + j] += a[r][i] * b[r][j] } } }
+    var g = [Double](repeating: 0, count: k * k)
+    for i in 0..<k { for j in 0..<k { for p in 0..<k { g[i * k + j] += m[p * k + i] * m[p * k + j] } } }
+    return try LAPACK.symmetricEigen(&g, order: k).map { max($0, 0).squareRoot() }
+  }
+
+  /// U from the unnormalised coordinates U Σ.
+  static func leftVectors(_ embeddings: DenseMatrix, _ singularValues: [Float]) -> [[Double]] {
+    (0..<embeddings.rows).map { row in
+      (0..<embeddings.columns).map { Double(embeddings[row, $0]) / Double(singularValues[$0]) }
+    }
+  }
+
+  /// The two analysis modes with their scipy fixtures.
+  enum Mode: String, CaseIterable {
+    case scikitLearnCompatible = "svd_sklearn_compatible.json"
+    case `default` = "svd_default.json"
+
+    var configuration: IndexConfiguration {
+      self == .default ? .default : .scikitLearnCompatible
+    }
+  }
+
+  @Test("exact and randomized SVD match scipy", arguments: Mode.allCases, [TruncatedSVD.Algorithm.exact, .randomized])
+  func matchesScipy(_ mode: Mode, algorithm: TruncatedSVD.Algorithm) throws {
+    let reference = try Self.reference(mode.rawValue)
+    let x = try Self.matrix(mode.configuration)
+    // The seed corpus's spectrum is nearly flat (σ₂ … σ₂₁ within 25%), the worst case for
+    // a randomized range finder, whose error shrinks like (σ_{k+p+1}/σ_k)^(2q+1); so the
+    // randomized run gets enough power iterations q to converge. The automatic choice
+    // solves this corpus exactly.
+    let (svd, embeddings) = try TruncatedSVD.fit(
+      x,
+      configuration: .init(
+        dimensions: 20, powerIterations: algorithm == .randomized ? 60 : nil,
+        algorithm: algorithm, seed: 7))
+    #expect(svd.algorithm == algorithm)
+    #expect(svd.dimensions == 20)
+    // Singular values: 1e-3 relative to the largest, the design's parity bound.
+    let largest = reference.singularValues[0]
+    for (value, expected) in zip(svd.singularValues, reference.singularValues) {
+      #expect(abs(Double(value) - expected) <= 1e-3 * largest)
+    }
+    // Subspace: every principal angle between our U and scipy's has cosine ≥ 0.99.
+    let cosines = try Self.principalCosines(Self.leftVectors(embeddings, svd.singularValues), reference.u)
+    #expect(cosines.min()! >= 0.99, "smallest principal cosine \(cosines.min()!)")
+    if algorithm == .exact {
+      // Signs: the peak entry of each component is where scipy's is, and positive.
+      for (column, peak) in reference.peaks.enumerated() {
+        #expect(abs(Double(svd.components[peak.0, column]) - peak.1) < 1e-4)
+      }
+      for (ratio, expected) in zip(svd.explainedVarianceRatio, reference.explainedVarianceRatio) {
+        #expect(abs(Double(ratio) - expected) < 1e-5)
+      }
+    }
+  }
+
+  @Test("randomized matches exact at default settings on a decaying spectrum", arguments: [11, 12] as [UInt64])
+  func randomizedMatchesExactOnDecayingSpectrum(seed: UInt64) throws {
+    // A sparse matrix whose rows mix 30 latent topics with weights decaying like 1/(t+1),
+    // as real term-document matrices do, plus sparse noise.
+    var generator = SeededGenerator(seed: seed)
+    let rows = 1_500, columns = 600, topics = 30
+    var offsets: [Int64] = [0], indices: [Int32] = [], values: [Float] = []
+    for _ in 0..<rows {
+      var entries: [Int32: Float] = [:]
+      for _ in 0..<12 {
+        let topic = Int(Double(topics) * pow(generator.nextUnit(), 2))
+        let column = Int32((topic * 20 + Int(generator.nextUnit() * 20)) % columns)
+        entries[column, default: 0] += Float(1 / Double(topic + 1))
+      }
+      entries[Int32(generator.nextUnit() * Double(columns)), default: 0] += 0.05
+      for column in entries.keys.sorted() {
+        indices.append(column)
+        values.append(entries[column]!)
+      }
+      offsets.append(Int64(indices.count))
+    }
+    let x = try SparseMatrix(rows: rows, columns: columns, rowOffsets: offsets, columnIndices: indices, values: values)
+    let exact = try TruncatedSVD.fit(x, configuration: .init(dimensions: 10, algorithm: .exact))
+    let randomized = try TruncatedSVD.fit(x, configuration: .init(dimensions: 10, algorithm: .randomized, seed: seed))
+    let largest = exact.svd.singularValues[0]
+    for (a, b) in zip(randomized.svd.singularValues, exact.svd.singularValues) {
+      #expect(abs(a - b) <= 1e-3 * largest)
+    }
+    let u = Self.leftVectors(exact.embeddings, exact.svd.singularValues)
+    let v = Self.leftVectors(randomized.embeddings, randomized.svd.singularValues)
+    #expect(try Self.principalCosines(u, v).min()! >= 0.99)
+  }
+
+  @Test func sameSeedGivesBitIdenticalOutput() throws {
+    let x = try Self.matrix(.default)
+    let configuration = TruncatedSVD.Configuration(dimensions: 16, algorithm: .randomized, seed: 3)
+    let first = try TruncatedSVD.fit(x, configuration: configuration)
+    let second = try TruncatedSVD.fit(x, configuration: configuration)
+    #expect(first.embeddings.elements == second.embeddings.elements)
+    #expect(first.svd.components.elements == second.svd.components.elements)
+  }
+
+  @Test func dimensionsAreClampedBelowTheRank() throws {
+    let x = try Self.matrix(.scikitLearnCompatible)
+    let (svd, embeddings) = try TruncatedSVD.fit(x, configuration: .init(dimensions: 500))
+    #expect(svd.requestedDimensions == 500)
+    #expect(svd.dimensions == 80)
+    #expect(embeddings.elements.allSatisfy { $0.isFinite })
+    #expect(svd.components.elements.allSatisfy { $0.isFinite })
+  }
+
+  @Test func foldingInAPaperReproducesItsEmbedding() throws {
+    let x = try Self.matrix(.default)
+    let (svd, embeddings) = try TruncatedSVD.fit(x, configuration: .init(dimensions: 20))
+    let projected = svd.transform(x)
+    for (a, b) in zip(projected.elements, embeddings.elements) { #expect(abs(a - b) < 1e-4) }
+  }
+}
