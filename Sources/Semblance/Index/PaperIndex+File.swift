@@ -42,8 +42,12 @@ extension PaperIndex {
       configuration: configuration, documents: count, terms: termCount, dimensions: dimensions,
       requestedDimensions: svd.requestedDimensions, algorithm: svd.algorithm,
       explainedVarianceRatio: svd.explainedVarianceRatio)
+    // Sorted keys (and sorted stop words, see IndexConfiguration) make the same input give
+    // the same bytes: JSONEncoder otherwise orders keys by a per-process hash.
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
     var writer = IndexFileWriter()
-    writer.append(Section.metadata, bytes: Array(try JSONEncoder().encode(metadata)))
+    writer.append(Section.metadata, bytes: Array(try encoder.encode(metadata)))
     writer.append(Section.idBytes, ids.bytes)
     writer.append(Section.idOffsets, ids.offsets)
     writer.append(Section.titleBytes, titles.bytes)
