@@ -18,7 +18,7 @@ struct SemblanceCommand: ParsableCommand {
       """,
     version: "0.1.0",
     subcommands: [
-      Demo.self, Index.self, Info.self, Related.self, Search.self, Export.self,
+      Demo.self, Index.self, Info.self, Related.self, Search.self, Neighbors.self, Export.self,
     ]
   )
 }
