@@ -61,20 +61,22 @@ extension TruncatedSVD {
     /// Makes the largest-magnitude entry of each column of V positive (first on ties),
     /// flipping the matching column of U Σ.
     mutating func flipSigns() {
-      for column in 0..<k {
-        var best = 0
-        var bestMagnitude: Float = -1
-        for row in 0..<terms {
-          let magnitude = abs(components[row * k + column])
-          if magnitude > bestMagnitude {
-            bestMagnitude = magnitude
-            best = row
+      // One pass over V's rows finds every column's largest-magnitude entry.
+      var bestMagnitude = [Float](repeating: -1, count: k)
+      var negative = [Bool](repeating: false, count: k)
+      for row in 0..<terms {
+        for column in 0..<k {
+          let value = components[row * k + column]
+          if abs(value) > bestMagnitude[column] {
+            bestMagnitude[column] = abs(value)
+            negative[column] = value < 0
           }
         }
-        guard components[best * k + column] < 0 else { continue }
-        for row in 0..<terms { components[row * k + column].negate() }
-        for row in 0..<documents { embeddings[row * k + column].negate() }
       }
+      guard negative.contains(true) else { return }
+      let signs = negative.map { $0 ? Float(-1) : 1 }
+      for row in 0..<terms { for column in 0..<k { components[row * k + column] *= signs[column] } }
+      for row in 0..<documents { for column in 0..<k { embeddings[row * k + column] *= signs[column] } }
     }
   }
 
@@ -216,36 +218,48 @@ extension TruncatedSVD {
       configuration.powerIterations ?? (Double(k) < 0.1 * Double(min(n, m)) ? 7 : 4)
     let xt = x.transposed()
 
-    // Ω: m × width Gaussian test matrix.
+    // Ω: m × width Gaussian test matrix, generated in the buffer later reused for XᵀQ.
     var generator = SeededGenerator(seed: configuration.seed)
-    var omega = [Float](repeating: 0, count: m * width)
-    for index in omega.indices { omega[index] = Float(generator.nextGaussian()) }
+    var z = [Float](repeating: 0, count: m * width)
+    var index = 0
+    while index < z.count {
+      let (a, b) = generator.nextGaussianPair()
+      z[index] = Float(a)
+      if index + 1 < z.count { z[index + 1] = Float(b) }
+      index += 2
+    }
 
     var q = [Float](repeating: 0, count: n * width)
-    var z = omega
-    func project(_ matrix: SparseMatrix, _ input: [Float], into output: inout [Float]) {
+    /// `output ← X · input` (document side) or `Xᵀ · input` (term side); both read the
+    /// large term-side matrices sequentially (see `SparseMatrix.multiply(transposeOf:)`).
+    func project(documentSide: Bool, _ input: [Float], into output: inout [Float]) {
       for index in output.indices { output[index] = 0 }
       input.withUnsafeBufferPointer { input in
         output.withUnsafeMutableBufferPointer { output in
-          matrix.multiply(into: output.baseAddress!, input.baseAddress!, width: width)
+          if documentSide {
+            SparseMatrix.multiply(
+              transposeOf: xt, into: output.baseAddress!, input.baseAddress!, width: width)
+          } else {
+            xt.multiply(into: output.baseAddress!, input.baseAddress!, width: width)
+          }
         }
       }
     }
-    project(x, z, into: &q)
+    project(documentSide: true, z, into: &q)
     try orthonormalize(&q, rows: n, width: width)
     // Normalise once per full iteration, on the document side: Z = XᵀQ with orthonormal Q has
     // condition ≈ σ₁/σ_width, so X Z stays far inside CholeskyQR2's range (and a failure
     // falls back to Householder). Skipping the term side halves the work when the vocabulary
     // is large.
     for _ in 0..<iterations {
-      project(xt, q, into: &z)
-      project(x, z, into: &q)
+      project(documentSide: false, q, into: &z)
+      project(documentSide: true, z, into: &q)
       try orthonormalize(&q, rows: n, width: width)
     }
 
     // Bᵀ = Xᵀ Q (m × width); B Bᵀ (width × width) in double, block by block.
-    var bt = [Float](repeating: 0, count: m * width)
-    project(xt, q, into: &bt)
+    var bt = z
+    project(documentSide: false, q, into: &bt)
     var gram = bt.withUnsafeBufferPointer {
       gramOfColumns(dense: $0.baseAddress!, rows: m, width: width)
     }

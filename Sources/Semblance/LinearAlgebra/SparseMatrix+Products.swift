@@ -46,6 +46,58 @@ extension SparseMatrix {
     }
   }
 
+  /// Adds `transposeᵀ · b` into `output` (row-major, `transpose.columns × width`), reading the
+  /// matrix through its transpose: each row of `b` is read once, contiguously, and scattered
+  /// into the output rows it touches.
+  ///
+  /// For `X · Z` with a tall Z (the vocabulary side of the SVD), gathering rows of Z per
+  /// non-zero reads the whole of Z in random order for every product; scattering from Xᵀ
+  /// reads Z once per task and writes the much smaller document-side output. Tasks own
+  /// disjoint ranges of output rows and find their part of each (sorted) posting list by
+  /// binary search, so there are no atomics and the sums are the same for any core count.
+  static func multiply(
+    transposeOf transpose: SparseMatrix, into output: UnsafeMutablePointer<Float>,
+    _ b: UnsafePointer<Float>, width: Int
+  ) {
+    let outputRows = transpose.columns
+    guard outputRows > 0, width > 0 else { return }
+    let tasks = outputRows < 256 ? 1 : processorCount
+    let offsets = transpose.offsets.buffer, indices = transpose.indices.buffer
+    let values = transpose.storedValues.buffer
+    parallelForEach(chunks: tasks) { task in
+      let range = chunkRange(task, of: tasks, count: outputRows)
+      let lower = Int32(range.lowerBound), upper = Int32(range.upperBound)
+      for row in 0..<transpose.rows {
+        var start = Int(offsets[row])
+        var end = Int(offsets[row + 1])
+        if start == end { continue }
+        if tasks > 1 {
+          // First posting ≥ lower, then first ≥ upper.
+          var low = start, high = end
+          while low < high {
+            let middle = (low + high) >> 1
+            if indices[middle] < lower { low = middle + 1 } else { high = middle }
+          }
+          start = low
+          high = end
+          while low < high {
+            let middle = (low + high) >> 1
+            if indices[middle] < upper { low = middle + 1 } else { high = middle }
+          }
+          end = low
+        }
+        let source = b + row * width
+        for position in start..<end {
+          let value = values[position]
+          let target = output + Int(indices[position]) * width
+          for column in 0..<width {
+            target[column] += value * source[column]
+          }
+        }
+      }
+    }
+  }
+
   /// The transpose, in CSR form (that is, this matrix in CSC form).
   /// - Complexity: O(rows + columns + non-zeros).
   public func transposed() -> SparseMatrix {
