@@ -218,18 +218,20 @@ extension TruncatedSVD {
       configuration.powerIterations ?? (Double(k) < 0.1 * Double(min(n, m)) ? 7 : 4)
     let xt = x.transposed()
 
-    // Ω: m × width Gaussian test matrix, generated in the buffer later reused for XᵀQ.
+    // The test matrix is Ω = XᵀG for a Gaussian G of n × width: the range finder then runs on
+    // X Xᵀ, whose range is X's, with a Gaussian test matrix as Halko et al. analyse, and only
+    // n·width normal deviates are drawn instead of m·width (m, the vocabulary, is the larger
+    // side with bigrams).
     var generator = SeededGenerator(seed: configuration.seed)
-    var z = [Float](repeating: 0, count: m * width)
+    var q = [Float](repeating: 0, count: n * width)
     var index = 0
-    while index < z.count {
+    while index < q.count {
       let (a, b) = generator.nextGaussianPair()
-      z[index] = Float(a)
-      if index + 1 < z.count { z[index + 1] = Float(b) }
+      q[index] = Float(a)
+      if index + 1 < q.count { q[index + 1] = Float(b) }
       index += 2
     }
-
-    var q = [Float](repeating: 0, count: n * width)
+    var z = [Float](repeating: 0, count: m * width)
     /// `output ← X · input` (document side) or `Xᵀ · input` (term side); both read the
     /// large term-side matrices sequentially (see `SparseMatrix.multiply(transposeOf:)`).
     func project(documentSide: Bool, _ input: [Float], into output: inout [Float]) {
@@ -245,6 +247,7 @@ extension TruncatedSVD {
         }
       }
     }
+    project(documentSide: false, q, into: &z)
     project(documentSide: true, z, into: &q)
     try orthonormalize(&q, rows: n, width: width)
     // Normalise once per full iteration, on the document side: Z = XᵀQ with orthonormal Q has

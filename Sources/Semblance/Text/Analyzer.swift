@@ -20,7 +20,7 @@ public struct Analyzer: Sendable {
     public var titleWeight: Int
     /// Words dropped before n-grams are formed, compared after lowercasing (default: English).
     public var stopWords: Set<String>
-    /// The n-gram lengths to emit (default `1...2`). Bounds must be within `1...3`.
+    /// The n-gram lengths to emit (default `1...2`). Bounds must be within `1...2`.
     public var ngramRange: ClosedRange<Int>
     /// When true, the text is `title + "\n" + abstract` taken as one piece, as a plain
     /// scikit-learn pipeline sees it: n-grams may then span the title's end, and
@@ -46,9 +46,9 @@ public struct Analyzer: Sendable {
         throw ConfigurationError.invalidValue(
           option: "titleWeight", value: "\(titleWeight)", expected: "an integer of at least 1")
       }
-      guard ngramRange.lowerBound >= 1, ngramRange.upperBound <= 3 else {
+      guard ngramRange.lowerBound >= 1, ngramRange.upperBound <= 2 else {
         throw ConfigurationError.invalidValue(
-          option: "ngramRange", value: "\(ngramRange)", expected: "a range within 1...3")
+          option: "ngramRange", value: "\(ngramRange)", expected: "a range within 1...2")
       }
     }
   }
@@ -106,12 +106,15 @@ public struct Analyzer: Sendable {
     var tokenEnds: [Int] = []
   }
 
-  /// Calls `emit` with every term occurrence of a paper and its weight.
+  /// Calls `body` once per segment of a paper (the title, then the abstract; or one joined
+  /// segment) with the segment's kept tokens and the weight of its terms.
   ///
-  /// The term bytes are only valid during the call.
-  func analyze(
+  /// Token `i` is `workspace.segment[workspace.tokenStarts[i] ..< workspace.tokenEnds[i]]`;
+  /// consecutive tokens are separated by exactly one space, so a bigram is the contiguous
+  /// range from one token's start to the next one's end.
+  func forEachSegment(
     title: String, abstract: String, in workspace: inout Workspace,
-    emit: (UnsafeBufferPointer<UInt8>, Int32) -> Void
+    _ body: (inout Workspace, Int32) -> Void
   ) {
     workspace.segment.removeAll(keepingCapacity: true)
     workspace.tokenStarts.removeAll(keepingCapacity: true)
@@ -119,15 +122,27 @@ public struct Analyzer: Sendable {
     if configuration.joinsTitleAndAbstract {
       scanSegment(title, into: &workspace)
       scanSegment(abstract, into: &workspace)
-      emitNGrams(from: &workspace, weight: 1, emit: emit)
+      body(&workspace, 1)
     } else {
       scanSegment(title, into: &workspace)
-      emitNGrams(from: &workspace, weight: Int32(configuration.titleWeight), emit: emit)
+      body(&workspace, Int32(configuration.titleWeight))
       workspace.segment.removeAll(keepingCapacity: true)
       workspace.tokenStarts.removeAll(keepingCapacity: true)
       workspace.tokenEnds.removeAll(keepingCapacity: true)
       scanSegment(abstract, into: &workspace)
-      emitNGrams(from: &workspace, weight: 1, emit: emit)
+      body(&workspace, 1)
+    }
+  }
+
+  /// Calls `emit` with every term occurrence of a paper and its weight.
+  ///
+  /// The term bytes are only valid during the call.
+  func analyze(
+    title: String, abstract: String, in workspace: inout Workspace,
+    emit: (UnsafeBufferPointer<UInt8>, Int32) -> Void
+  ) {
+    forEachSegment(title: title, abstract: abstract, in: &workspace) { workspace, weight in
+      emitNGrams(from: &workspace, weight: weight, emit: emit)
     }
   }
 
