@@ -18,7 +18,8 @@ struct SemblanceCommand: ParsableCommand {
       """,
     version: "0.1.0",
     subcommands: [
-      Demo.self, Index.self, Info.self, Related.self, Search.self, Export.self,
+      Demo.self, Index.self, Info.self, Related.self, Search.self, ClusterPapers.self,
+      Export.self,
     ]
   )
 }
