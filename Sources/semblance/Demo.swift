@@ -6,7 +6,7 @@ extension SemblanceCommand {
   /// `semblance demo`: the bundled corpus, end to end, with no arguments.
   struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Index the bundled 81 abstracts and show related papers and searches.",
+      abstract: "Index the bundled 81 abstracts and show related papers, clusters and searches.",
       discussion: """
         Needs no arguments, files or network: the corpus ships inside the tool.
 
@@ -41,6 +41,10 @@ extension SemblanceCommand {
         text += Output.table(try index.related(toPosition: position, count: count))
         text += "\n"
       }
+      let clustering = try index.clusters(.count(DemoCorpus.clusterCount))
+      text += "Labelled clusters (spherical k-means, k = \(clustering.k), labels by class-based TF-IDF)\n"
+      text += Output.clusterTable(clustering, index: index, titles: 2)
+      text += "\n"
       for query in DemoCorpus.showcaseQueries {
         text += "Search \"\(query)\"\n"
         text += Output.table(try index.search(query, count: count))
@@ -59,6 +63,8 @@ enum DemoCorpus {
   /// Papers whose related lists make a good first impression.
   static let showcasePapers = ["1", "18", "27"]
   static let showcaseQueries = ["time series forecasting", "robot manipulation from video"]
+  /// The number of labelled clusters shown.
+  static let clusterCount = 8
 
   /// Locates the bundled corpus without trapping when it is missing (unlike `Bundle.module`).
   static func url() throws -> URL {

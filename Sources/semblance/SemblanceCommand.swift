@@ -18,7 +18,8 @@ struct SemblanceCommand: ParsableCommand {
       """,
     version: "0.1.0",
     subcommands: [
-      Demo.self, Index.self, Info.self, Related.self, Search.self, Neighbors.self, Export.self,
+      Demo.self, Index.self, Info.self, Related.self, Search.self, Neighbors.self,
+      ClusterPapers.self, Export.self,
     ]
   )
 }

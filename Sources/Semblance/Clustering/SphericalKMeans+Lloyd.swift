@@ -1,0 +1,121 @@
+/// Lloyd's iterations for spherical k-means, from given seeds.
+enum LloydIterations {
+  /// Runs assignment and update steps until convergence or the iteration limit.
+  ///
+  /// Every iteration ends with an assignment step, so the returned assignments are the
+  /// nearest centroids of the returned centroids (up to empty-cluster repairs, whose moved
+  /// points become their own centroids).
+  static func run(
+    _ points: DenseMatrix, centroids seeds: [Float],
+    configuration: SphericalKMeans.Configuration
+  ) -> SphericalKMeans.Run {
+    let n = points.rows, k = configuration.clusters
+    var centroids = seeds
+    var labels = [Int](repeating: -1, count: n)
+    var scores = [Float](repeating: 0, count: n)
+    let isZero = (0..<n).map { row in !points.rowBuffer(row).contains { $0 != 0 } }
+    var previous = -Double.infinity
+    var objective = -Double.infinity
+    var iterations = 0
+    for iteration in 1...configuration.maxIterations {
+      if iteration > 1 { updateCentroids(points, labels: labels, count: k, centroids: &centroids) }
+      let changed = NearestCentroid.assign(
+        points, centroids: centroids, count: k, labels: &labels, scores: &scores)
+      repairEmptyClusters(
+        points, isZero: isZero, count: k, labels: &labels, scores: &scores,
+        centroids: &centroids)
+      objective = scores.reduce(0) { $0 + Double($1) }
+      iterations = iteration
+      if iteration > 1
+        && (changed == 0 || objective - previous <= configuration.tolerance * abs(objective))
+      {
+        break
+      }
+      previous = objective
+    }
+    return SphericalKMeans.Run(
+      centroids: centroids, assignments: labels, objective: objective, iterations: iterations)
+  }
+
+  /// Replaces each centroid by the normalised sum of its members. A cluster whose sum is
+  /// zero (no members, or only zero rows) keeps its centroid.
+  ///
+  /// Members are summed in Double in increasing row order, one cluster per task, so the
+  /// result does not depend on the number of threads.
+  static func updateCentroids(
+    _ points: DenseMatrix, labels: [Int], count k: Int, centroids: inout [Float]
+  ) {
+    let n = points.rows, d = points.columns
+    // Counting sort: the members of cluster c are order[offsets[c]..<offsets[c + 1]].
+    var offsets = [Int](repeating: 0, count: k + 1)
+    for label in labels { offsets[label + 1] += 1 }
+    for c in 0..<k { offsets[c + 1] += offsets[c] }
+    var order = [Int32](repeating: 0, count: n)
+    var next = offsets
+    for (row, label) in labels.enumerated() {
+      order[next[label]] = Int32(row)
+      next[label] += 1
+    }
+    let tasks = min(k, n < 4096 ? 1 : processorCount)
+    order.withUnsafeBufferPointer { order in
+      centroids.withUnsafeMutableBufferPointer { centroids in
+        let shared = UnsafeSendable((order, centroids))
+        parallelForEach(chunks: tasks) { task in
+          let (order, centroids) = shared.value
+          var sum = [Double](repeating: 0, count: d)
+          for c in chunkRange(task, of: tasks, count: k) {
+            for j in 0..<d { sum[j] = 0 }
+            for member in order[offsets[c]..<offsets[c + 1]] {
+              let row = points.baseAddress + Int(member) * d
+              for j in 0..<d { sum[j] += Double(row[j]) }
+            }
+            var squares: Double = 0
+            for j in 0..<d { squares += sum[j] * sum[j] }
+            guard squares > 0 else { continue }
+            let scale = 1 / squares.squareRoot()
+            for j in 0..<d { centroids[c * d + j] = Float(sum[j] * scale) }
+          }
+        }
+      }
+    }
+  }
+
+  /// Gives every empty cluster a member: the worst-fitting point (lowest score against its
+  /// own centroid) among clusters with more than one member, preferring non-zero points.
+  /// The moved point becomes the cluster's centroid.
+  static func repairEmptyClusters(
+    _ points: DenseMatrix, isZero: [Bool], count k: Int,
+    labels: inout [Int], scores: inout [Float], centroids: inout [Float]
+  ) {
+    var sizes = [Int](repeating: 0, count: k)
+    for label in labels { sizes[label] += 1 }
+    let empty = (0..<k).filter { sizes[$0] == 0 }
+    guard !empty.isEmpty else { return }
+    let d = points.columns
+    let candidates = labels.indices.sorted { a, b in
+      if isZero[a] != isZero[b] { return !isZero[a] }
+      if scores[a] != scores[b] { return scores[a] < scores[b] }
+      return a < b
+    }
+    var next = 0
+    for cluster in empty {
+      while sizes[labels[candidates[next]]] <= 1 { next += 1 }
+      let row = candidates[next]
+      next += 1
+      sizes[labels[row]] -= 1
+      sizes[cluster] = 1
+      labels[row] = cluster
+      let vector = points.rowBuffer(row)
+      var squares: Double = 0
+      for value in vector { squares += Double(value) * Double(value) }
+      let scale = squares > 0 ? 1 / squares.squareRoot() : 0
+      var score: Double = 0
+      for j in 0..<d {
+        let value = Float(Double(vector[j]) * scale)
+        centroids[cluster * d + j] = value
+        score += Double(vector[j]) * Double(value)
+      }
+      scores[row] = Float(score)
+    }
+  }
+}
