@@ -74,9 +74,12 @@ public struct ExactNeighborIndex: Sendable {
   }
 
   /// The `count` nearest other rows of each row in `queries`.
-  func neighbors(ofRows queries: Range<Int>, count: Int, isEligible: ((Int) -> Bool)? = nil)
-    -> [[Neighbor]]
-  {
+  ///
+  /// Queries that are consecutive rows are multiplied in place; any other set of rows (a
+  /// random sample, say) is gathered one block at a time.
+  func neighbors<Rows: RandomAccessCollection<Int>>(
+    ofRows queries: Rows, count: Int, isEligible: ((Int) -> Bool)? = nil
+  ) -> [[Neighbor]] where Rows.Index == Int {
     let n = vectors.rows, d = vectors.columns
     guard n > 0, d > 0, count > 0 else { return queries.map { _ in [] } }
     var results: [[Neighbor]] = []
@@ -84,19 +87,30 @@ public struct ExactNeighborIndex: Sendable {
     let queryBlock = ExactNeighborIndex.queryBlock
     let databaseBlock = min(ExactNeighborIndex.databaseBlock, n)
     var scores = [Float](repeating: 0, count: queryBlock * databaseBlock)
-    var blockStart = queries.lowerBound
-    while blockStart < queries.upperBound {
-      let blockCount = min(queryBlock, queries.upperBound - blockStart)
+    var gathered = [Float]()
+    var blockStart = queries.startIndex
+    while blockStart < queries.endIndex {
+      let blockCount = min(queryBlock, queries.endIndex - blockStart)
+      let first = queries[blockStart]
+      let isConsecutive = (blockStart..<(blockStart + blockCount - 1)).allSatisfy {
+        queries[$0 + 1] == queries[$0] + 1
+      }
+      if !isConsecutive {
+        gathered = KMeansPlusPlus.gatherRows(
+          vectors, Array(queries[blockStart..<(blockStart + blockCount)]))
+      }
       var heaps = [TopK](repeating: TopK(capacity: count), count: blockCount)
       var start = 0
       while start < n {
         let rows = min(databaseBlock, n - start)
-        scores.withUnsafeMutableBufferPointer { scores in
-          BLAS.sgemm(
-            .none, .transposed, m: blockCount, n: rows, k: d,
-            a: vectors.baseAddress + blockStart * d, lda: d,
-            b: vectors.baseAddress + start * d, ldb: d,
-            c: scores.baseAddress!, ldc: rows)
+        gathered.withUnsafeBufferPointer { gathered in
+          scores.withUnsafeMutableBufferPointer { scores in
+            BLAS.sgemm(
+              .none, .transposed, m: blockCount, n: rows, k: d,
+              a: isConsecutive ? vectors.baseAddress + first * d : gathered.baseAddress!, lda: d,
+              b: vectors.baseAddress + start * d, ldb: d,
+              c: scores.baseAddress!, ldc: rows)
+          }
         }
         let tasks = blockCount < 64 ? 1 : processorCount
         scores.withUnsafeBufferPointer { scores in
@@ -106,7 +120,7 @@ public struct ExactNeighborIndex: Sendable {
               for q in chunkRange(task, of: tasks, count: blockCount) {
                 let row = UnsafeBufferPointer(rebasing: scores[(q * rows)..<(q * rows + rows)])
                 ExactNeighborIndex.scan(
-                  row, offset: start, into: &heaps.value[q], excluding: blockStart + q,
+                  row, offset: start, into: &heaps.value[q], excluding: queries[blockStart + q],
                   isEligible: isEligible)
               }
             }
@@ -130,6 +144,16 @@ public struct ExactNeighborIndex: Sendable {
     _ row: UnsafeBufferPointer<Float>, offset: Int, into heap: inout TopK, excluding: Int?,
     isEligible: ((Int) -> Bool)?
   ) {
+    scan(row, into: &heap, excluding: excluding, isEligible: isEligible) { offset + $0 }
+  }
+
+  /// Offers every score of `row` to `heap`, where score `i` belongs to row `candidate(i)`
+  /// (for an inverted list, the original row of its `i`-th member).
+  @inline(__always)
+  static func scan(
+    _ row: UnsafeBufferPointer<Float>, into heap: inout TopK, excluding: Int?,
+    isEligible: ((Int) -> Bool)?, candidate: (Int) -> Int
+  ) {
     let count = row.count
     let base = UnsafeRawPointer(row.baseAddress!)
     var index = 0
@@ -137,7 +161,7 @@ public struct ExactNeighborIndex: Sendable {
     func offer(_ index: Int) {
       let score = row[index]
       if score < heap.threshold { return }
-      let candidate = offset + index
+      let candidate = candidate(index)
       if candidate == excluding { return }
       if let isEligible, !isEligible(candidate) { return }
       heap.insert(score, Int32(candidate))
