@@ -56,6 +56,12 @@ extension SemblanceCommand {
     @Option(help: "Random seed.")
     var seed: UInt64 = 0
 
+    @Option(help: "Build an IVF index for approximate search: automatic (above 100,000 papers), always or never.")
+    var ivf: IndexConfiguration.ApproximateSearch = .automatic
+
+    @Option(help: "Lists the IVF index probes per query (default: calibrated for recall@10 ≥ 0.95).")
+    var nprobe: Int?
+
     func validate() throws {
       if let ngrams, !(1...2).contains(ngrams) {
         throw ValidationError("--ngrams must be 1 or 2")
@@ -68,6 +74,7 @@ extension SemblanceCommand {
       if let titleWeight, titleWeight < 1 { throw ValidationError("--title-weight must be at least 1") }
       if let maxTerms, maxTerms < 1 { throw ValidationError("--max-terms must be at least 1") }
       if let alpha, !(0...1).contains(alpha) { throw ValidationError("--alpha must be between 0 and 1") }
+      if let nprobe, nprobe < 1 { throw ValidationError("--nprobe must be at least 1") }
     }
 
     var indexConfiguration: IndexConfiguration {
@@ -81,6 +88,8 @@ extension SemblanceCommand {
       if noStopWords { configuration.stopWords = [] }
       if let alpha { configuration.alpha = alpha }
       configuration.seed = seed
+      configuration.approximateSearch = ivf
+      configuration.nprobe = nprobe
       return configuration
     }
 
@@ -125,3 +134,4 @@ struct CorpusOptions: ParsableArguments {
 }
 
 extension CorpusFormat: ExpressibleByArgument {}
+extension IndexConfiguration.ApproximateSearch: ExpressibleByArgument {}

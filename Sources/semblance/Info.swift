@@ -32,6 +32,14 @@ extension SemblanceCommand {
       var emptyDocuments: Int
       var configuration: IndexConfiguration
       var notes: [String]
+      /// The IVF index, when the index has one (absent otherwise).
+      var approximateIndex: ApproximateIndex?
+    }
+
+    struct ApproximateIndex: Encodable {
+      var lists: Int
+      var nprobe: Int
+      var calibratedRecall: Double?
     }
 
     func run() throws {
@@ -55,7 +63,10 @@ extension SemblanceCommand {
         singularValues: svd.singularValues.map(Output.decimal),
         explainedVariance: explained,
         explainedVarianceRatio: svd.explainedVarianceRatio.map(Output.decimal),
-        emptyDocuments: empty, configuration: paperIndex.configuration, notes: notes)
+        emptyDocuments: empty, configuration: paperIndex.configuration, notes: notes,
+        approximateIndex: paperIndex.approximateIndex.map {
+          ApproximateIndex(lists: $0.listCount, nprobe: $0.nprobe, calibratedRecall: $0.calibratedRecall)
+        })
       if json {
         Terminal.standardOutput(try Output.json(report))
         return
@@ -74,6 +85,7 @@ extension SemblanceCommand {
         weighting           \(configuration.sublinearTF ? "1 + ln(tf)" : "raw tf") × smoothed idf, \
         min df \(configuration.minDocumentFrequency.map(String.init) ?? "auto"), max df \(configuration.maxDocumentFrequency)
         ranking             α = \(configuration.alpha) (α·LSA + (1−α)·TF-IDF)
+        search              \(Info.searchDescription(report.approximateIndex))
 
         """
       let shown = svd.singularValues.prefix(10).map { String(format: "%.4f", $0) }
@@ -81,6 +93,13 @@ extension SemblanceCommand {
       text += svd.singularValues.count > 10 ? " …\n" : "\n"
       for note in notes { text += "note: \(note)\n" }
       Terminal.standardOutput(text)
+    }
+
+    /// "exact" or the IVF's lists, nprobe and calibrated recall.
+    static func searchDescription(_ ivf: ApproximateIndex?) -> String {
+      guard let ivf else { return "exact (no IVF index)" }
+      let recall = ivf.calibratedRecall.map { String(format: ", calibrated recall@10 %.3f", $0) } ?? ""
+      return "IVF, \(ivf.lists) lists, nprobe \(ivf.nprobe)\(recall)"
     }
   }
 }

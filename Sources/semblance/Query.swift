@@ -46,7 +46,7 @@ extension SemblanceCommand {
 
     func run() throws {
       let paperIndex = try loadIndex(index)
-      let matches = try paperIndex.related(to: id, count: options.count)
+      let matches = try paperIndex.related(to: id, count: options.count, exact: options.exact)
       if options.json {
         Terminal.standardOutput(try Output.json(Output.results(query: id, matches: matches)))
       } else {
@@ -80,7 +80,7 @@ extension SemblanceCommand {
 
     func run() throws {
       let paperIndex = try loadIndex(index)
-      let matches = try paperIndex.search(text, count: options.count)
+      let matches = try paperIndex.search(text, count: options.count, exact: options.exact)
       if options.json {
         Terminal.standardOutput(try Output.json(Output.results(query: text, matches: matches)))
       } else {
