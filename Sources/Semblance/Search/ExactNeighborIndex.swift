@@ -74,48 +74,57 @@ public struct ExactNeighborIndex: Sendable {
   }
 
   /// The `count` nearest other rows of each row in `queries`.
+  ///
+  /// Each core takes a contiguous share of the query blocks and, for each, runs a
+  /// single-threaded SGEMM against every database block and scans the scores at once, while
+  /// they are still in cache; so the selection overlaps the other core's SGEMM instead of
+  /// adding to it.
   func neighbors(ofRows queries: Range<Int>, count: Int, isEligible: ((Int) -> Bool)? = nil)
     -> [[Neighbor]]
   {
     let n = vectors.rows, d = vectors.columns
-    guard n > 0, d > 0, count > 0 else { return queries.map { _ in [] } }
-    var results: [[Neighbor]] = []
-    results.reserveCapacity(queries.count)
+    guard n > 0, d > 0, count > 0, !queries.isEmpty else { return queries.map { _ in [] } }
     let queryBlock = ExactNeighborIndex.queryBlock
-    let databaseBlock = min(ExactNeighborIndex.databaseBlock, n)
-    var scores = [Float](repeating: 0, count: queryBlock * databaseBlock)
-    var blockStart = queries.lowerBound
-    while blockStart < queries.upperBound {
-      let blockCount = min(queryBlock, queries.upperBound - blockStart)
-      var heaps = [TopK](repeating: TopK(capacity: count), count: blockCount)
-      var start = 0
-      while start < n {
-        let rows = min(databaseBlock, n - start)
-        scores.withUnsafeMutableBufferPointer { scores in
-          BLAS.sgemm(
-            .none, .transposed, m: blockCount, n: rows, k: d,
-            a: vectors.baseAddress + blockStart * d, lda: d,
-            b: vectors.baseAddress + start * d, ldb: d,
-            c: scores.baseAddress!, ldc: rows)
-        }
-        let tasks = blockCount < 64 ? 1 : processorCount
-        scores.withUnsafeBufferPointer { scores in
-          heaps.withUnsafeMutableBufferPointer { heaps in
-            let heaps = UnsafeSendable(heaps)
-            parallelForEach(chunks: tasks) { task in
-              for q in chunkRange(task, of: tasks, count: blockCount) {
-                let row = UnsafeBufferPointer(rebasing: scores[(q * rows)..<(q * rows + rows)])
-                ExactNeighborIndex.scan(
-                  row, offset: start, into: &heaps.value[q], excluding: blockStart + q,
-                  isEligible: isEligible)
+    let blocks = (queries.count + queryBlock - 1) / queryBlock
+    let tasks = min(processorCount, blocks)
+    var results = [[Neighbor]](repeating: [], count: queries.count)
+    results.withUnsafeMutableBufferPointer { results in
+      let results = UnsafeSendable(results)
+      let run = {
+        parallelForEach(chunks: tasks) { task in
+          let databaseBlock = min(ExactNeighborIndex.databaseBlock, n)
+          var scores = [Float](repeating: 0, count: queryBlock * databaseBlock)
+          for block in chunkRange(task, of: tasks, count: blocks) {
+            let blockStart = queries.lowerBound + block * queryBlock
+            let blockCount = min(queryBlock, queries.upperBound - blockStart)
+            var heaps = [TopK](repeating: TopK(capacity: count), count: blockCount)
+            var start = 0
+            while start < n {
+              let rows = min(databaseBlock, n - start)
+              scores.withUnsafeMutableBufferPointer { scores in
+                BLAS.sgemm(
+                  .none, .transposed, m: blockCount, n: rows, k: d,
+                  a: vectors.baseAddress + blockStart * d, lda: d,
+                  b: vectors.baseAddress + start * d, ldb: d,
+                  c: scores.baseAddress!, ldc: rows)
               }
+              scores.withUnsafeBufferPointer { scores in
+                for q in 0..<blockCount {
+                  let row = UnsafeBufferPointer(rebasing: scores[(q * rows)..<(q * rows + rows)])
+                  ExactNeighborIndex.scan(
+                    row, offset: start, into: &heaps[q], excluding: blockStart + q,
+                    isEligible: isEligible)
+                }
+              }
+              start += rows
+            }
+            for q in 0..<blockCount {
+              results.value[blockStart - queries.lowerBound + q] = heaps[q].sorted()
             }
           }
         }
-        start += rows
       }
-      results.append(contentsOf: heaps.map { $0.sorted() })
-      blockStart += blockCount
+      if tasks > 1 { BLAS.withSingleThreadedCalls(run) } else { run() }
     }
     return results
   }
