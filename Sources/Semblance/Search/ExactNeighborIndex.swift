@@ -131,7 +131,7 @@ public struct ExactNeighborIndex: Sendable {
 
   /// Offers every score of `row` (rows `offset ..< offset + row.count`) to `heap`.
   ///
-  /// Sixteen scores at a time are compared with the heap's threshold in one SIMD step;
+  /// Sixteen scores at a time are compared with the heap's threshold in a few SIMD steps;
   /// once the heap is full almost every group falls below it and is skipped whole, so the
   /// scan costs a small fraction of the SGEMM that produced the scores.
   @inline(__always)
@@ -152,8 +152,19 @@ public struct ExactNeighborIndex: Sendable {
       heap.insert(score, Int32(candidate))
     }
     while index + 16 <= count {
-      let group = base.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
-      if any(group .>= SIMD16(repeating: heap.threshold)) {
+      // Four 4-lane comparisons whose masks (all ones or zero per lane) are OR-ed as integers
+      // and tested with one add-reduction: on baseline x86-64, 16-lane masks, `any()` and
+      // `pointwiseMax` all lower to per-lane scalar code.
+      let offset = index * 4
+      let threshold = SIMD4<Float>(repeating: heap.threshold)
+      let a = base.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self) .>= threshold
+      let b = base.loadUnaligned(fromByteOffset: offset + 16, as: SIMD4<Float>.self) .>= threshold
+      let c = base.loadUnaligned(fromByteOffset: offset + 32, as: SIMD4<Float>.self) .>= threshold
+      let d = base.loadUnaligned(fromByteOffset: offset + 48, as: SIMD4<Float>.self) .>= threshold
+      let bits =
+        unsafeBitCast(a, to: SIMD4<Int32>.self) | unsafeBitCast(b, to: SIMD4<Int32>.self)
+        | unsafeBitCast(c, to: SIMD4<Int32>.self) | unsafeBitCast(d, to: SIMD4<Int32>.self)
+      if bits.wrappedSum() != 0 {
         for lane in index..<(index + 16) { offer(lane) }
       }
       index += 16
