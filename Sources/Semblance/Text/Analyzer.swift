@@ -26,18 +26,23 @@ public struct Analyzer: Sendable {
     /// scikit-learn pipeline sees it: n-grams may then span the title's end, and
     /// `titleWeight` is ignored. When false (the default) n-grams never cross the boundary.
     public var joinsTitleAndAbstract: Bool
+    /// The stemmer applied to each kept token, after stop words are removed and before
+    /// n-grams are formed (default `nil`: no stemming).
+    public var stemmer: Stemmer?
 
     /// Creates a configuration; every parameter has the default used for paper abstracts.
     public init(
       titleWeight: Int = 2,
       stopWords: Set<String> = Analyzer.englishStopWords,
       ngramRange: ClosedRange<Int> = 1...2,
-      joinsTitleAndAbstract: Bool = false
+      joinsTitleAndAbstract: Bool = false,
+      stemmer: Stemmer? = nil
     ) {
       self.titleWeight = titleWeight
       self.stopWords = stopWords
       self.ngramRange = ngramRange
       self.joinsTitleAndAbstract = joinsTitleAndAbstract
+      self.stemmer = stemmer
     }
 
     /// Checks the values, naming the first one that is out of range.
@@ -104,6 +109,7 @@ public struct Analyzer: Sendable {
     var segment: [UInt8] = []
     var tokenStarts: [Int] = []
     var tokenEnds: [Int] = []
+    var stemmerScratch: [Bool] = []
   }
 
   /// Calls `emit` with every term occurrence of a paper and its weight.
@@ -160,6 +166,7 @@ public struct Analyzer: Sendable {
   ) {
     let tokens = workspace.tokenStarts.count
     guard tokens > 0 else { return }
+    if configuration.stemmer != nil { stemTokens(in: &workspace) }
     workspace.segment.withUnsafeBufferPointer { segment in
       for length in configuration.ngramRange where length <= tokens {
         for first in 0...(tokens - length) {
