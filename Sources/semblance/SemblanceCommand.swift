@@ -19,6 +19,7 @@ struct SemblanceCommand: ParsableCommand {
     version: "0.1.0",
     subcommands: [
       Demo.self, Index.self, Info.self, Related.self, Search.self, Export.self,
+      Add.self,
     ]
   )
 }
