@@ -23,6 +23,9 @@ void sorglq_(const int *m, const int *n, const int *k, float *a, const int *lda,
 
 void sgetrf_(const int *m, const int *n, float *a, const int *lda, int *ipiv, int *info);
 
+void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info,
+             size_t uplo_len);
+
 void sgesdd_(const char *jobz, const int *m, const int *n, float *a, const int *lda,
              float *s, float *u, const int *ldu, float *vt, const int *ldvt,
              float *work, const int *lwork, int *iwork, int *info, size_t jobz_len);

@@ -18,7 +18,7 @@ struct SemblanceCommand: ParsableCommand {
       """,
     version: "0.1.0",
     subcommands: [
-      Demo.self, Index.self, Info.self, Related.self, Search.self, Export.self,
+      Demo.self, Index.self, Info.self, Related.self, Search.self, Neighbors.self, Export.self,
       Add.self,
     ]
   )
@@ -31,7 +31,19 @@ enum Main {
     do {
       command = try SemblanceCommand.parseAsRoot()
     } catch {
-      SemblanceCommand.exit(withError: error)  // help: 0, usage errors: 64
+      SemblanceCommand.exit(withError: error)  // usage errors: 64
+    }
+    // `--help`, `-h`, `help <subcommand>` and a bare `semblance` parse into built-in commands
+    // whose run() throws a help request: ArgumentParser prints the help and exits 0.
+    let ownCommands = SemblanceCommand.configuration.subcommands.map(ObjectIdentifier.init)
+    guard ownCommands.contains(ObjectIdentifier(type(of: command))) else {
+      do {
+        var command = command
+        try command.run()
+      } catch {
+        SemblanceCommand.exit(withError: error)
+      }
+      SemblanceCommand.exit()
     }
     do {
       var command = command

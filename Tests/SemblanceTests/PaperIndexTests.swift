@@ -44,6 +44,51 @@ struct PaperIndexTests {
     }
   }
 
+  @Test("the neighbor graph ranks exactly like related(to:)", arguments: [0.5, 1] as [Float])
+  func neighborGraphMatchesRelated(alpha: Float) throws {
+    var configuration = IndexConfiguration.default
+    configuration.alpha = alpha
+    configuration.dimensions = 40
+    var papers = Self.papers
+    papers.append(Paper(id: "empty", title: "", abstract: "of the"))
+    let index = try PaperIndex(papers, configuration: configuration)
+    let graph = try index.neighbors(count: 7)
+    #expect(graph.rows == 82)
+    for row in 0..<index.count {
+      let related = try index.related(toPosition: row, count: 7)
+      #expect(graph[row].map(\.position) == related.map(\.position))
+      for (a, b) in zip(graph[row], related) { #expect(abs(a.score - b.score) < 1e-5) }
+    }
+    #expect(graph[81].isEmpty)
+    #expect(throws: QueryError.self) { try index.neighbors(count: 0) }
+  }
+
+  @Test func exactSearchBlocksAgreeWithBruteForce() throws {
+    // More rows than one database block and more queries than one query block.
+    let rows = ExactNeighborIndex.databaseBlock + 300
+    let d = 8
+    var values = randomMatrix(rows: rows, columns: d, seed: 9)
+    for row in 0..<rows {
+      let norm = (0..<d).reduce(Float(0)) { $0 + values[row * d + $1] * values[row * d + $1] }.squareRoot()
+      for j in 0..<d { values[row * d + j] /= norm }
+    }
+    let matrix = try DenseMatrix(rows: rows, columns: d, elements: values)
+    let index = ExactNeighborIndex(matrix)
+    let queries = (rows - ExactNeighborIndex.queryBlock - 5)..<rows
+    let lists = index.neighbors(ofRows: queries, count: 5)
+    for (offset, query) in queries.enumerated() where offset % 37 == 0 {
+      var brute: [(Int, Float)] = []
+      for other in 0..<rows where other != query {
+        var dot: Float = 0
+        for j in 0..<d { dot += values[query * d + j] * values[other * d + j] }
+        brute.append((other, dot))
+      }
+      brute.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+      #expect(lists[offset].map(\.position) == brute.prefix(5).map(\.0))
+      #expect(index.search(matrix.row(query), count: 5, excluding: query).map(\.position) == brute.prefix(5).map(\.0))
+    }
+  }
+
   @Test func embeddingsAreUnitLength() {
     for row in 0..<Self.index.count {
       let norm = Self.index.embeddings.row(row).reduce(0) { $0 + $1 * $1 }

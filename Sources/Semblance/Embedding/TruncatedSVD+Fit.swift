@@ -61,20 +61,22 @@ extension TruncatedSVD {
     /// Makes the largest-magnitude entry of each column of V positive (first on ties),
     /// flipping the matching column of U Σ.
     mutating func flipSigns() {
-      for column in 0..<k {
-        var best = 0
-        var bestMagnitude: Float = -1
-        for row in 0..<terms {
-          let magnitude = abs(components[row * k + column])
-          if magnitude > bestMagnitude {
-            bestMagnitude = magnitude
-            best = row
+      // One pass over V's rows finds every column's largest-magnitude entry.
+      var bestMagnitude = [Float](repeating: -1, count: k)
+      var negative = [Bool](repeating: false, count: k)
+      for row in 0..<terms {
+        for column in 0..<k {
+          let value = components[row * k + column]
+          if abs(value) > bestMagnitude[column] {
+            bestMagnitude[column] = abs(value)
+            negative[column] = value < 0
           }
         }
-        guard components[best * k + column] < 0 else { continue }
-        for row in 0..<terms { components[row * k + column].negate() }
-        for row in 0..<documents { embeddings[row * k + column].negate() }
       }
+      guard negative.contains(true) else { return }
+      let signs = negative.map { $0 ? Float(-1) : 1 }
+      for row in 0..<terms { for column in 0..<k { components[row * k + column] *= signs[column] } }
+      for row in 0..<documents { for column in 0..<k { embeddings[row * k + column] *= signs[column] } }
     }
   }
 
@@ -216,48 +218,53 @@ extension TruncatedSVD {
       configuration.powerIterations ?? (Double(k) < 0.1 * Double(min(n, m)) ? 7 : 4)
     let xt = x.transposed()
 
-    // Ω: m × width Gaussian test matrix.
+    // The test matrix is Ω = XᵀG for a Gaussian G of n × width: the range finder then runs on
+    // X Xᵀ, whose range is X's, with a Gaussian test matrix as Halko et al. analyse, and only
+    // n·width normal deviates are drawn instead of m·width (m, the vocabulary, is the larger
+    // side with bigrams).
     var generator = SeededGenerator(seed: configuration.seed)
-    var omega = [Float](repeating: 0, count: m * width)
-    for index in omega.indices { omega[index] = Float(generator.nextGaussian()) }
-
     var q = [Float](repeating: 0, count: n * width)
-    var z = omega
-    func project(_ matrix: SparseMatrix, _ input: [Float], into output: inout [Float]) {
+    var index = 0
+    while index < q.count {
+      let (a, b) = generator.nextGaussianPair()
+      q[index] = Float(a)
+      if index + 1 < q.count { q[index + 1] = Float(b) }
+      index += 2
+    }
+    var z = [Float](repeating: 0, count: m * width)
+    /// `output ← X · input` (document side) or `Xᵀ · input` (term side); both read the
+    /// large term-side matrices sequentially (see `SparseMatrix.multiply(transposeOf:)`).
+    func project(documentSide: Bool, _ input: [Float], into output: inout [Float]) {
       for index in output.indices { output[index] = 0 }
       input.withUnsafeBufferPointer { input in
         output.withUnsafeMutableBufferPointer { output in
-          matrix.multiply(into: output.baseAddress!, input.baseAddress!, width: width)
+          if documentSide {
+            SparseMatrix.multiply(
+              transposeOf: xt, into: output.baseAddress!, input.baseAddress!, width: width)
+          } else {
+            xt.multiply(into: output.baseAddress!, input.baseAddress!, width: width)
+          }
         }
       }
     }
-    project(x, z, into: &q)
+    project(documentSide: false, q, into: &z)
+    project(documentSide: true, z, into: &q)
     try orthonormalize(&q, rows: n, width: width)
+    // Normalise once per full iteration, on the document side: Z = XᵀQ with orthonormal Q has
+    // condition ≈ σ₁/σ_width, so X Z stays far inside CholeskyQR2's range (and a failure
+    // falls back to Householder). Skipping the term side halves the work when the vocabulary
+    // is large.
     for _ in 0..<iterations {
-      project(xt, q, into: &z)
-      try orthonormalize(&z, rows: m, width: width)
-      project(x, z, into: &q)
+      project(documentSide: false, q, into: &z)
+      project(documentSide: true, z, into: &q)
       try orthonormalize(&q, rows: n, width: width)
     }
 
     // Bᵀ = Xᵀ Q (m × width); B Bᵀ (width × width) in double, block by block.
-    var bt = [Float](repeating: 0, count: m * width)
-    project(xt, q, into: &bt)
-    var gram = [Double](repeating: 0, count: width * width)
-    let blockRows = 4_096
-    var block = [Double](repeating: 0, count: blockRows * width)
-    var start = 0
-    while start < m {
-      let rows = min(blockRows, m - start)
-      for index in 0..<(rows * width) { block[index] = Double(bt[start * width + index]) }
-      block.withUnsafeBufferPointer { block in
-        gram.withUnsafeMutableBufferPointer { gram in
-          BLAS.dgemm(
-            .transposed, .none, m: width, n: width, k: rows, a: block.baseAddress!, lda: width,
-            b: block.baseAddress!, ldb: width, beta: 1, c: gram.baseAddress!, ldc: width)
-        }
-      }
-      start += rows
+    var bt = z
+    project(documentSide: false, q, into: &bt)
+    var gram = bt.withUnsafeBufferPointer {
+      gramOfColumns(dense: $0.baseAddress!, rows: m, width: width)
     }
     let eigen = try topEigenpairs(&gram, order: width, count: k)
 
@@ -297,10 +304,59 @@ extension TruncatedSVD {
       terms: m, documents: n, k: k)
   }
 
+  /// Orthonormalises the columns of a row-major tall matrix with CholeskyQR2: twice,
+  /// `G = YᵀY`, `G = RᵀR` (factored in double), `Y ← Y R⁻¹`. Every step runs at GEMM speed,
+  /// where Householder QR would stream the tall panels once per reflector; the second pass
+  /// restores the orthogonality the first loses to rounding (Fukaya et al., 2014). When the
+  /// Gram matrix is not numerically positive definite (Y nearly rank-deficient), it falls
+  /// back to Householder QR.
   static func orthonormalize(_ matrix: inout [Float], rows: Int, width: Int) throws {
-    try matrix.withUnsafeMutableBufferPointer {
-      try LAPACK.orthonormalizeColumns($0.baseAddress!, rows: rows, columns: width)
+    try matrix.withUnsafeMutableBufferPointer { buffer in
+      let y = buffer.baseAddress!
+      for _ in 0..<2 {
+        var gram = [Float](repeating: 0, count: width * width)
+        gram.withUnsafeMutableBufferPointer { gram in
+          BLAS.sgemm(
+            .transposed, .none, m: width, n: width, k: rows, a: y, lda: width, b: y, ldb: width,
+            c: gram.baseAddress!, ldc: width)
+        }
+        var gram64 = gram.map(Double.init)
+        let factored = gram64.withUnsafeMutableBufferPointer {
+          LAPACK.cholesky($0.baseAddress!, order: width)
+        }
+        guard factored else {
+          try LAPACK.orthonormalizeColumns(y, rows: rows, columns: width)
+          return
+        }
+        var lower = [Float](repeating: 0, count: width * width)
+        for i in 0..<width {
+          for j in 0...i { lower[i * width + j] = Float(gram64[i * width + j]) }
+        }
+        BLAS.solveRightUpper(transposeOf: lower, order: width, y, rows: rows)
+      }
     }
+  }
+
+  /// `YᵀY` for a row-major `rows × width` float matrix, accumulated in double precision
+  /// block by block (so no double copy of Y is ever held).
+  static func gramOfColumns(dense y: UnsafePointer<Float>, rows: Int, width: Int) -> [Double] {
+    var gram = [Double](repeating: 0, count: width * width)
+    let blockRows = 2_048
+    var block = [Double](repeating: 0, count: min(blockRows, max(rows, 1)) * width)
+    var start = 0
+    while start < rows {
+      let count = min(blockRows, rows - start)
+      for index in 0..<(count * width) { block[index] = Double(y[start * width + index]) }
+      block.withUnsafeBufferPointer { block in
+        gram.withUnsafeMutableBufferPointer { gram in
+          BLAS.dgemm(
+            .transposed, .none, m: width, n: width, k: count, a: block.baseAddress!, lda: width,
+            b: block.baseAddress!, ldb: width, beta: 1, c: gram.baseAddress!, ldc: width)
+        }
+      }
+      start += count
+    }
+    return gram
   }
 
   // MARK: - Explained variance

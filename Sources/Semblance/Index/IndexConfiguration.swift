@@ -96,3 +96,31 @@ public struct IndexConfiguration: Sendable, Hashable, Codable {
     }
   }
 }
+
+extension IndexConfiguration {
+  /// Encodes every option, with the stop words sorted.
+  ///
+  /// A `Set` encodes in its hash order, which changes from process to process, so the
+  /// synthesized encoding made index files and `info --json` differ between runs on the same
+  /// input. Decoding stays synthesized (it needs every non-optional key, so an option missing
+  /// here fails the round trip loudly). This lives in the type's file because the synthesized
+  /// `CodingKeys` is private to it.
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(titleWeight, forKey: .titleWeight)
+    try container.encode(stopWords.sorted(), forKey: .stopWords)
+    try container.encode(ngramRange, forKey: .ngramRange)
+    try container.encode(joinsTitleAndAbstract, forKey: .joinsTitleAndAbstract)
+    try container.encodeIfPresent(stemmer, forKey: .stemmer)
+    try container.encodeIfPresent(minDocumentFrequency, forKey: .minDocumentFrequency)
+    try container.encode(maxDocumentFrequency, forKey: .maxDocumentFrequency)
+    try container.encodeIfPresent(maxTerms, forKey: .maxTerms)
+    try container.encode(sublinearTF, forKey: .sublinearTF)
+    try container.encode(dimensions, forKey: .dimensions)
+    try container.encode(oversampling, forKey: .oversampling)
+    try container.encodeIfPresent(powerIterations, forKey: .powerIterations)
+    try container.encode(svdAlgorithm, forKey: .svdAlgorithm)
+    try container.encode(seed, forKey: .seed)
+    try container.encode(alpha, forKey: .alpha)
+  }
+}

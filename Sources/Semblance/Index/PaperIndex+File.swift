@@ -45,8 +45,12 @@ extension PaperIndex {
       requestedDimensions: svd.requestedDimensions, algorithm: svd.algorithm,
       explainedVarianceRatio: svd.explainedVarianceRatio,
       foldedInDocuments: foldedInCount > 0 ? foldedInCount : nil)
+    // Sorted keys (and sorted stop words, see IndexConfiguration) make the same input give
+    // the same bytes: JSONEncoder otherwise orders keys by a per-process hash.
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
     var writer = IndexFileWriter()
-    writer.append(Section.metadata, bytes: Array(try JSONEncoder().encode(metadata)))
+    writer.append(Section.metadata, bytes: Array(try encoder.encode(metadata)))
     writer.append(Section.idBytes, ids.bytes)
     writer.append(Section.idOffsets, ids.offsets)
     writer.append(Section.titleBytes, titles.bytes)

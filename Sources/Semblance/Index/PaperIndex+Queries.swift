@@ -64,7 +64,9 @@ extension PaperIndex {
     default:
       throw QueryError.ambiguousTitle(
         fragment: key,
-        candidates: candidates.prefix(20).map { .init(id: ids[$0], title: titles[$0]) })
+        candidates: candidates.prefix(QueryError.candidateLimit).map {
+          .init(id: ids[$0], title: titles[$0])
+        })
     }
   }
 

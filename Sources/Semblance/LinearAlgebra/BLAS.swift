@@ -58,6 +58,18 @@ enum BLAS {
       CblasRowMajor, transpose.cblas, int32(m), int32(n), alpha, a, int32(lda), x, 1, beta, y, 1)
   }
 
+  /// Solves `X · R = B` for X in place of B, where R is `order × order` upper triangular and
+  /// given as its row-major transpose (a lower triangular buffer), B is row-major `rows × order`.
+  static func solveRightUpper(
+    transposeOf lower: UnsafePointer<Float>, order: Int,
+    _ b: UnsafeMutablePointer<Float>, rows: Int
+  ) {
+    guard rows > 0, order > 0 else { return }
+    cblas_strsm(
+      CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, int32(rows), int32(order),
+      1, lower, int32(order), b, int32(order))
+  }
+
   /// The dot product of two vectors of `count` elements.
   static func sdot(count: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
     guard count > 0 else { return 0 }

@@ -23,21 +23,108 @@ extension SparseMatrix {
   }
 
   /// Adds `self · b` into `output` (row-major, `rows × width`), where `b` is `columns × width`.
+  ///
+  /// Each output row is accumulated in registers, 64 columns at a time (four 16-lane SIMD
+  /// accumulators), over all of that row's non-zeros, and stored once: the rows of `b` are
+  /// only read. Rows are split into contiguous blocks, one per task (no atomics).
   func multiply(
     into output: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, width: Int
   ) {
     guard rows > 0, width > 0 else { return }
-    // Blocks of roughly equal non-zero counts would balance better; equal row counts are
-    // close enough for documents of similar length and keep the split trivially stable.
     let tasks = rows < 256 ? 1 : processorCount * 4
     let offsets = self.offsets.buffer, indices = self.indices.buffer
     let values = self.storedValues.buffer
+    let source = UnsafeRawPointer(b)
     parallelForEach(chunks: tasks) { task in
       for row in chunkRange(task, of: tasks, count: rows) {
-        let target = output + row * width
-        for position in Int(offsets[row])..<Int(offsets[row + 1]) {
+        let start = Int(offsets[row]), end = Int(offsets[row + 1])
+        if start == end { continue }
+        let target = UnsafeMutableRawPointer(output + row * width)
+        var column = 0
+        while column + 64 <= width {
+          var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+          for position in start..<end {
+            let value = SIMD16<Float>(repeating: values[position])
+            let base = (Int(indices[position]) * width + column) * 4
+            a0 += value * source.loadUnaligned(fromByteOffset: base, as: SIMD16<Float>.self)
+            a1 += value * source.loadUnaligned(fromByteOffset: base + 64, as: SIMD16<Float>.self)
+            a2 += value * source.loadUnaligned(fromByteOffset: base + 128, as: SIMD16<Float>.self)
+            a3 += value * source.loadUnaligned(fromByteOffset: base + 192, as: SIMD16<Float>.self)
+          }
+          let at = column * 4
+          target.storeBytes(of: target.loadUnaligned(fromByteOffset: at, as: SIMD16<Float>.self) + a0, toByteOffset: at, as: SIMD16<Float>.self)
+          target.storeBytes(of: target.loadUnaligned(fromByteOffset: at + 64, as: SIMD16<Float>.self) + a1, toByteOffset: at + 64, as: SIMD16<Float>.self)
+          target.storeBytes(of: target.loadUnaligned(fromByteOffset: at + 128, as: SIMD16<Float>.self) + a2, toByteOffset: at + 128, as: SIMD16<Float>.self)
+          target.storeBytes(of: target.loadUnaligned(fromByteOffset: at + 192, as: SIMD16<Float>.self) + a3, toByteOffset: at + 192, as: SIMD16<Float>.self)
+          column += 64
+        }
+        while column + 16 <= width {
+          var a0 = SIMD16<Float>()
+          for position in start..<end {
+            let value = SIMD16<Float>(repeating: values[position])
+            let base = (Int(indices[position]) * width + column) * 4
+            a0 += value * source.loadUnaligned(fromByteOffset: base, as: SIMD16<Float>.self)
+          }
+          let at = column * 4
+          target.storeBytes(of: target.loadUnaligned(fromByteOffset: at, as: SIMD16<Float>.self) + a0, toByteOffset: at, as: SIMD16<Float>.self)
+          column += 16
+        }
+        if column < width {
+          let out = output + row * width
+          for position in start..<end {
+            let value = values[position]
+            let from = b + Int(indices[position]) * width
+            for c in column..<width { out[c] += value * from[c] }
+          }
+        }
+      }
+    }
+  }
+
+  /// Adds `transposeᵀ · b` into `output` (row-major, `transpose.columns × width`), reading the
+  /// matrix through its transpose: each row of `b` is read once, contiguously, and scattered
+  /// into the output rows it touches.
+  ///
+  /// For `X · Z` with a tall Z (the vocabulary side of the SVD), gathering rows of Z per
+  /// non-zero reads the whole of Z in random order for every product; scattering from Xᵀ
+  /// reads Z once per task and writes the much smaller document-side output. Tasks own
+  /// disjoint ranges of output rows and find their part of each (sorted) posting list by
+  /// binary search, so there are no atomics and the sums are the same for any core count.
+  static func multiply(
+    transposeOf transpose: SparseMatrix, into output: UnsafeMutablePointer<Float>,
+    _ b: UnsafePointer<Float>, width: Int
+  ) {
+    let outputRows = transpose.columns
+    guard outputRows > 0, width > 0 else { return }
+    let tasks = outputRows < 256 ? 1 : processorCount
+    let offsets = transpose.offsets.buffer, indices = transpose.indices.buffer
+    let values = transpose.storedValues.buffer
+    parallelForEach(chunks: tasks) { task in
+      let range = chunkRange(task, of: tasks, count: outputRows)
+      let lower = Int32(range.lowerBound), upper = Int32(range.upperBound)
+      for row in 0..<transpose.rows {
+        var start = Int(offsets[row])
+        var end = Int(offsets[row + 1])
+        if start == end { continue }
+        if tasks > 1 {
+          // First posting ≥ lower, then first ≥ upper.
+          var low = start, high = end
+          while low < high {
+            let middle = (low + high) >> 1
+            if indices[middle] < lower { low = middle + 1 } else { high = middle }
+          }
+          start = low
+          high = end
+          while low < high {
+            let middle = (low + high) >> 1
+            if indices[middle] < upper { low = middle + 1 } else { high = middle }
+          }
+          end = low
+        }
+        let source = b + row * width
+        for position in start..<end {
           let value = values[position]
-          let source = b + Int(indices[position]) * width
+          let target = output + Int(indices[position]) * width
           for column in 0..<width {
             target[column] += value * source[column]
           }

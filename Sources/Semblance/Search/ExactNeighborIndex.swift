@@ -20,9 +20,9 @@ public struct ExactNeighborIndex: Sendable {
   }
 
   /// Rows of the scored block (database side) per SGEMM call.
-  static let databaseBlock = 16_384
+  static let databaseBlock = 8_192
   /// Queries per SGEMM call.
-  static let queryBlock = 512
+  static let queryBlock = 256
 
   /// The `count` rows with the highest inner product with `query`.
   ///
@@ -53,12 +53,10 @@ public struct ExactNeighborIndex: Sendable {
             .none, m: rows, n: d, a: vectors.baseAddress + start * d, lda: d,
             x: query.baseAddress!, y: scores.baseAddress!)
         }
-        for offset in 0..<rows {
-          let score = scores[offset]
-          let row = start + offset
-          if score < top.threshold || row == excluding { continue }
-          if let isEligible, !isEligible(row) { continue }
-          top.insert(score, Int32(row))
+        scores.withUnsafeBufferPointer { scores in
+          ExactNeighborIndex.scan(
+            UnsafeBufferPointer(rebasing: scores[0..<rows]), offset: start, into: &top,
+            excluding: excluding, isEligible: isEligible)
         }
         start += rows
       }
@@ -106,18 +104,10 @@ public struct ExactNeighborIndex: Sendable {
             let heaps = UnsafeSendable(heaps)
             parallelForEach(chunks: tasks) { task in
               for q in chunkRange(task, of: tasks, count: blockCount) {
-                let self_ = blockStart + q
                 let row = UnsafeBufferPointer(rebasing: scores[(q * rows)..<(q * rows + rows)])
-                var heap = heaps.value[q]
-                for offset in 0..<rows {
-                  let score = row[offset]
-                  if score < heap.threshold { continue }
-                  let candidate = start + offset
-                  if candidate == self_ { continue }
-                  if let isEligible, !isEligible(candidate) { continue }
-                  heap.insert(score, Int32(candidate))
-                }
-                heaps.value[q] = heap
+                ExactNeighborIndex.scan(
+                  row, offset: start, into: &heaps.value[q], excluding: blockStart + q,
+                  isEligible: isEligible)
               }
             }
           }
@@ -128,5 +118,40 @@ public struct ExactNeighborIndex: Sendable {
       blockStart += blockCount
     }
     return results
+  }
+
+  /// Offers every score of `row` (rows `offset ..< offset + row.count`) to `heap`.
+  ///
+  /// Sixteen scores at a time are compared with the heap's threshold in one SIMD step;
+  /// once the heap is full almost every group falls below it and is skipped whole, so the
+  /// scan costs a small fraction of the SGEMM that produced the scores.
+  @inline(__always)
+  static func scan(
+    _ row: UnsafeBufferPointer<Float>, offset: Int, into heap: inout TopK, excluding: Int?,
+    isEligible: ((Int) -> Bool)?
+  ) {
+    let count = row.count
+    let base = UnsafeRawPointer(row.baseAddress!)
+    var index = 0
+    @inline(__always)
+    func offer(_ index: Int) {
+      let score = row[index]
+      if score < heap.threshold { return }
+      let candidate = offset + index
+      if candidate == excluding { return }
+      if let isEligible, !isEligible(candidate) { return }
+      heap.insert(score, Int32(candidate))
+    }
+    while index + 16 <= count {
+      let group = base.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
+      if any(group .>= SIMD16(repeating: heap.threshold)) {
+        for lane in index..<(index + 16) { offer(lane) }
+      }
+      index += 16
+    }
+    while index < count {
+      offer(index)
+      index += 1
+    }
   }
 }

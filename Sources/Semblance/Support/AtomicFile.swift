@@ -8,9 +8,9 @@ import Foundation
 /// Writes a file so that it appears complete or not at all: the bytes go to a uniquely named
 /// temporary file in the same directory, which is synced and renamed over the destination.
 /// On any failure the temporary file is removed and an existing destination is untouched.
-enum AtomicFile {
+package enum AtomicFile {
   /// Writes `url` with the bytes `body` produces through a buffered output.
-  static func write(to url: URL, _ body: (inout BufferedOutput) throws -> Void) throws {
+  package static func write(to url: URL, _ body: (inout BufferedOutput) throws -> Void) throws {
     try write(to: url) { descriptor, path in
       var output = BufferedOutput(descriptor: descriptor, path: path)
       try body(&output)
@@ -22,7 +22,7 @@ enum AtomicFile {
   /// its start) and the destination path for messages.
   ///
   /// - Throws: `FileError` naming the failed step, or whatever `body` throws.
-  static func write(to url: URL, descriptor body: (Int32, String) throws -> Void) throws {
+  package static func write(to url: URL, descriptor body: (Int32, String) throws -> Void) throws {
     let path = url.path
     let directory = url.deletingLastPathComponent().path
     let random = String(UInt64.random(in: 0...UInt64.max), radix: 16)
@@ -59,24 +59,24 @@ enum AtomicFile {
 }
 
 /// A write buffer over a file descriptor.
-struct BufferedOutput {
-  let descriptor: Int32
-  let path: String
+package struct BufferedOutput {
+  package let descriptor: Int32
+  package let path: String
   private var buffer: [UInt8] = []
   private static let capacity = 1 << 20
 
-  init(descriptor: Int32, path: String) {
+  package init(descriptor: Int32, path: String) {
     self.descriptor = descriptor
     self.path = path
     buffer.reserveCapacity(BufferedOutput.capacity)
   }
 
-  mutating func write(_ text: String) throws {
+  package mutating func write(_ text: String) throws {
     var text = text
     try text.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
   }
 
-  mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
+  package mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
     if buffer.count + bytes.count > BufferedOutput.capacity { try flush() }
     if bytes.count >= BufferedOutput.capacity {
       try writeAll(bytes)
@@ -85,7 +85,7 @@ struct BufferedOutput {
     }
   }
 
-  mutating func flush() throws {
+  package mutating func flush() throws {
     guard !buffer.isEmpty else { return }
     try buffer.withUnsafeBytes { try writeAll($0) }
     buffer.removeAll(keepingCapacity: true)

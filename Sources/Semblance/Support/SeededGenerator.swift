@@ -41,12 +41,19 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     Double(next() >> 11) * 0x1.0p-53
   }
 
-  /// A standard normal deviate (Box–Muller; one of each pair is discarded for simplicity).
+  /// A standard normal deviate (Box–Muller; the pair's second value is discarded).
   mutating func nextGaussian() -> Double {
+    nextGaussianPair().0
+  }
+
+  /// Two independent standard normal deviates (Box–Muller).
+  mutating func nextGaussianPair() -> (Double, Double) {
     var u = nextUnit()
     while u <= 0 { u = nextUnit() }
     let v = nextUnit()
-    return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
+    let radius = (-2 * log(u)).squareRoot()
+    let angle = 2 * Double.pi * v
+    return (radius * cos(angle), radius * sin(angle))
   }
 }
 

@@ -23,6 +23,25 @@ struct StringTable: Sendable {
     self.init(bytes: Storage(blob), offsets: Storage(offsets))
   }
 
+  /// The keys of `table` at the positions `order`, in that order.
+  init(orderedKeysOf table: TermTable, _ order: [Int]) {
+    let byteCount = order.reduce(0) { $0 + table.starts[$1 + 1] - table.starts[$1] }
+    var offsets: [Int64] = [0]
+    offsets.reserveCapacity(order.count + 1)
+    let bytes = Storage<UInt8>(count: byteCount) { target in
+      var position = 0
+      for index in order {
+        table.withKey(index) { key in
+          _ = UnsafeMutableBufferPointer(rebasing: target[position..<(position + key.count)])
+            .initialize(fromContentsOf: key)
+          position += key.count
+        }
+        offsets.append(Int64(position))
+      }
+    }
+    self.init(bytes: bytes, offsets: Storage(offsets))
+  }
+
   var count: Int { offsets.count - 1 }
 
   /// The UTF-8 bytes of string `position`.

@@ -20,7 +20,7 @@ public struct Analyzer: Sendable {
     public var titleWeight: Int
     /// Words dropped before n-grams are formed, compared after lowercasing (default: English).
     public var stopWords: Set<String>
-    /// The n-gram lengths to emit (default `1...2`). Bounds must be within `1...3`.
+    /// The n-gram lengths to emit (default `1...2`). Bounds must be within `1...2`.
     public var ngramRange: ClosedRange<Int>
     /// When true, the text is `title + "\n" + abstract` taken as one piece, as a plain
     /// scikit-learn pipeline sees it: n-grams may then span the title's end, and
@@ -51,9 +51,9 @@ public struct Analyzer: Sendable {
         throw ConfigurationError.invalidValue(
           option: "titleWeight", value: "\(titleWeight)", expected: "an integer of at least 1")
       }
-      guard ngramRange.lowerBound >= 1, ngramRange.upperBound <= 3 else {
+      guard ngramRange.lowerBound >= 1, ngramRange.upperBound <= 2 else {
         throw ConfigurationError.invalidValue(
-          option: "ngramRange", value: "\(ngramRange)", expected: "a range within 1...3")
+          option: "ngramRange", value: "\(ngramRange)", expected: "a range within 1...2")
       }
     }
   }
@@ -112,6 +112,39 @@ public struct Analyzer: Sendable {
     var stemmerScratch: [Bool] = []
   }
 
+  /// Calls `body` once per segment of a paper (the title, then the abstract; or one joined
+  /// segment) with the segment's kept (and, when configured, stemmed) tokens and the weight
+  /// of its terms.
+  ///
+  /// Token `i` is `workspace.segment[workspace.tokenStarts[i] ..< workspace.tokenEnds[i]]`;
+  /// consecutive tokens are separated by exactly one space, so a bigram is the contiguous
+  /// range from one token's start to the next one's end.
+  func forEachSegment(
+    title: String, abstract: String, in workspace: inout Workspace,
+    _ body: (inout Workspace, Int32) -> Void
+  ) {
+    workspace.segment.removeAll(keepingCapacity: true)
+    workspace.tokenStarts.removeAll(keepingCapacity: true)
+    workspace.tokenEnds.removeAll(keepingCapacity: true)
+    let stems = configuration.stemmer != nil
+    if configuration.joinsTitleAndAbstract {
+      scanSegment(title, into: &workspace)
+      scanSegment(abstract, into: &workspace)
+      if stems { stemTokens(in: &workspace) }
+      body(&workspace, 1)
+    } else {
+      scanSegment(title, into: &workspace)
+      if stems { stemTokens(in: &workspace) }
+      body(&workspace, Int32(configuration.titleWeight))
+      workspace.segment.removeAll(keepingCapacity: true)
+      workspace.tokenStarts.removeAll(keepingCapacity: true)
+      workspace.tokenEnds.removeAll(keepingCapacity: true)
+      scanSegment(abstract, into: &workspace)
+      if stems { stemTokens(in: &workspace) }
+      body(&workspace, 1)
+    }
+  }
+
   /// Calls `emit` with every term occurrence of a paper and its weight.
   ///
   /// The term bytes are only valid during the call.
@@ -119,21 +152,8 @@ public struct Analyzer: Sendable {
     title: String, abstract: String, in workspace: inout Workspace,
     emit: (UnsafeBufferPointer<UInt8>, Int32) -> Void
   ) {
-    workspace.segment.removeAll(keepingCapacity: true)
-    workspace.tokenStarts.removeAll(keepingCapacity: true)
-    workspace.tokenEnds.removeAll(keepingCapacity: true)
-    if configuration.joinsTitleAndAbstract {
-      scanSegment(title, into: &workspace)
-      scanSegment(abstract, into: &workspace)
-      emitNGrams(from: &workspace, weight: 1, emit: emit)
-    } else {
-      scanSegment(title, into: &workspace)
-      emitNGrams(from: &workspace, weight: Int32(configuration.titleWeight), emit: emit)
-      workspace.segment.removeAll(keepingCapacity: true)
-      workspace.tokenStarts.removeAll(keepingCapacity: true)
-      workspace.tokenEnds.removeAll(keepingCapacity: true)
-      scanSegment(abstract, into: &workspace)
-      emitNGrams(from: &workspace, weight: 1, emit: emit)
+    forEachSegment(title: title, abstract: abstract, in: &workspace) { workspace, weight in
+      emitNGrams(from: &workspace, weight: weight, emit: emit)
     }
   }
 
@@ -166,7 +186,6 @@ public struct Analyzer: Sendable {
   ) {
     let tokens = workspace.tokenStarts.count
     guard tokens > 0 else { return }
-    if configuration.stemmer != nil { stemTokens(in: &workspace) }
     workspace.segment.withUnsafeBufferPointer { segment in
       for length in configuration.ngramRange where length <= tokens {
         for first in 0...(tokens - length) {

@@ -1,16 +1,24 @@
 import Foundation
 
 extension TfidfVectorizer {
-  /// Term counts of a run of consecutive papers, keyed by a table local to the run.
+  /// Term counts of a run of consecutive papers, keyed by tables local to the run.
+  ///
+  /// Words are keyed by their bytes; bigrams by the pair of their words' local ids.
   private struct ChunkCounts {
-    var table = TermTable()
-    var documentFrequency: [Int32] = []
-    var totalCount: [Int64] = []
-    /// Per paper: a range into `terms` / `counts`.
+    var words = TermTable()
+    var pairs = PairTable()
+    var wordFrequency: [Int32] = []
+    var wordTotal: [Int64] = []
+    var pairFrequency: [Int32] = []
+    var pairTotal: [Int64] = []
+    /// Per paper: the end of its entries in `terms` / `counts`.
     var documentEnds: [Int] = []
+    /// A word id, or a pair id with `pairFlag` set.
     var terms: [Int32] = []
     var counts: [Int32] = []
   }
+
+  private static let pairFlag = Int32.min
 
   /// Learns the vocabulary and idf from `papers` and returns the TF-IDF matrix of the same
   /// papers, one row each, in order.
@@ -25,120 +33,206 @@ extension TfidfVectorizer {
     guard !papers.isEmpty else { throw ConfigurationError.emptyCorpus }
     let analyzer = try Analyzer(configuration.analyzer)
     let n = papers.count
+    let countsWords = configuration.analyzer.ngramRange.contains(1)
+    let countsPairs = configuration.analyzer.ngramRange.contains(2)
 
-    // 1. Count terms per paper, in parallel chunks with chunk-local term ids.
-    let chunkCount = min(max(1, n / 32), processorCount * 8)
+    // 1. Count words and bigrams per paper: one contiguous run of papers per core, each with
+    //    its own tables, so nothing is shared while counting.
+    let chunkCount = min(max(1, n / 64), processorCount)
     let chunks = parallelMap(chunks: chunkCount) { chunk -> ChunkCounts in
       var result = ChunkCounts()
       var workspace = Analyzer.Workspace()
-      var docCount: [Int32] = []
-      var docMark: [Int32] = []
-      var touched: [Int32] = []
+      var wordCount: [Int32] = [], wordMark: [Int32] = []
+      var pairCount: [Int32] = [], pairMark: [Int32] = []
+      var touchedWords: [Int32] = [], touchedPairs: [Int32] = []
       let range = chunkRange(chunk, of: chunkCount, count: n)
       for paperIndex in range {
         let paper = papers[paperIndex]
         let mark = Int32(paperIndex - range.lowerBound)
-        touched.removeAll(keepingCapacity: true)
-        analyzer.analyze(title: paper.title, abstract: paper.abstract, in: &workspace) {
-          term, weight in
-          let id = Int(result.table.insert(term))
-          if id == docCount.count {
-            docCount.append(0)
-            docMark.append(-1)
-            result.documentFrequency.append(0)
-            result.totalCount.append(0)
+        analyzer.forEachSegment(title: paper.title, abstract: paper.abstract, in: &workspace) {
+          workspace, weight in
+          var previous: Int32 = -1
+          let starts = workspace.tokenStarts, ends = workspace.tokenEnds
+          workspace.segment.withUnsafeBufferPointer { segment in
+            for token in 0..<starts.count {
+              let id = result.words.insert(
+                UnsafeBufferPointer(rebasing: segment[starts[token]..<ends[token]]))
+              if Int(id) == wordCount.count {
+                wordCount.append(0)
+                wordMark.append(-1)
+                result.wordFrequency.append(0)
+                result.wordTotal.append(0)
+              }
+              if countsWords {
+                if wordMark[Int(id)] != mark {
+                  wordMark[Int(id)] = mark
+                  wordCount[Int(id)] = 0
+                  touchedWords.append(id)
+                }
+                wordCount[Int(id)] += weight
+              }
+              if countsPairs && previous >= 0 {
+                let pair = result.pairs.insert(PairTable.key(previous, id))
+                if Int(pair) == pairCount.count {
+                  pairCount.append(0)
+                  pairMark.append(-1)
+                  result.pairFrequency.append(0)
+                  result.pairTotal.append(0)
+                }
+                if pairMark[Int(pair)] != mark {
+                  pairMark[Int(pair)] = mark
+                  pairCount[Int(pair)] = 0
+                  touchedPairs.append(pair)
+                }
+                pairCount[Int(pair)] += weight
+              }
+              previous = id
+            }
           }
-          if docMark[id] != mark {
-            docMark[id] = mark
-            docCount[id] = 0
-            touched.append(Int32(id))
-          }
-          docCount[id] += weight
         }
-        for id in touched {
-          let count = docCount[Int(id)]
+        for id in touchedWords {
+          let count = wordCount[Int(id)]
           result.terms.append(id)
           result.counts.append(count)
-          result.documentFrequency[Int(id)] += 1
-          result.totalCount[Int(id)] += Int64(count)
+          result.wordFrequency[Int(id)] += 1
+          result.wordTotal[Int(id)] += Int64(count)
         }
+        for pair in touchedPairs {
+          let count = pairCount[Int(pair)]
+          result.terms.append(pair | pairFlag)
+          result.counts.append(count)
+          result.pairFrequency[Int(pair)] += 1
+          result.pairTotal[Int(pair)] += Int64(count)
+        }
+        touchedWords.removeAll(keepingCapacity: true)
+        touchedPairs.removeAll(keepingCapacity: true)
         result.documentEnds.append(result.terms.count)
       }
       return result
     }
 
-    // 2. Merge the chunk tables into one global table, in chunk order (deterministic).
-    var global = TermTable(minimumCapacity: chunks.map(\.table.count).max() ?? 16)
-    var documentFrequency: [Int32] = []
-    var totalCount: [Int64] = []
-    var localToGlobal: [[Int32]] = []
+    // 2. Merge the runs' tables in run order (deterministic): words by bytes, then bigrams by
+    //    the pair of their words' global ids.
+    var words = TermTable(minimumCapacity: chunks.map(\.words.count).max() ?? 16)
+    var pairs = PairTable(minimumCapacity: chunks.map(\.pairs.count).max() ?? 16)
+    var wordFrequency: [Int32] = [], wordTotal: [Int64] = []
+    var pairFrequency: [Int32] = [], pairTotal: [Int64] = []
+    var wordMaps: [[Int32]] = [], pairMaps: [[Int32]] = []
     for chunk in chunks {
-      var map = [Int32](repeating: 0, count: chunk.table.count)
-      for local in 0..<chunk.table.count {
-        let id = chunk.table.withKey(local) { global.insert($0) }
-        if Int(id) == documentFrequency.count {
-          documentFrequency.append(0)
-          totalCount.append(0)
+      var wordMap = [Int32](repeating: 0, count: chunk.words.count)
+      for local in 0..<chunk.words.count {
+        let id = chunk.words.withKey(local) { words.insert($0) }
+        if Int(id) == wordFrequency.count {
+          wordFrequency.append(0)
+          wordTotal.append(0)
         }
-        documentFrequency[Int(id)] += chunk.documentFrequency[local]
-        totalCount[Int(id)] += chunk.totalCount[local]
-        map[local] = id
+        wordFrequency[Int(id)] += chunk.wordFrequency[local]
+        wordTotal[Int(id)] += chunk.wordTotal[local]
+        wordMap[local] = id
       }
-      localToGlobal.append(map)
+      var pairMap = [Int32](repeating: 0, count: chunk.pairs.count)
+      for (local, key) in chunk.pairs.keys.enumerated() {
+        let first = wordMap[Int(key >> 32)], second = wordMap[Int(key & 0xFFFF_FFFF)]
+        let id = pairs.insert(PairTable.key(first, second))
+        if Int(id) == pairFrequency.count {
+          pairFrequency.append(0)
+          pairTotal.append(0)
+        }
+        pairFrequency[Int(id)] += chunk.pairFrequency[local]
+        pairTotal[Int(id)] += chunk.pairTotal[local]
+        pairMap[local] = id
+      }
+      wordMaps.append(wordMap)
+      pairMaps.append(pairMap)
     }
 
-    // 3. Prune by document frequency, then cap the vocabulary size.
+    // 3. Prune by document frequency. Candidate `c` is word `c`, or bigram `c - words.count`.
     let minimum = configuration.effectiveMinDocumentFrequency(papers: n)
     let maximumCount = configuration.maxDocumentFrequency * Double(n)
-    var kept = (0..<global.count).filter { id in
-      let df = Int(documentFrequency[id])
-      return df >= minimum && Double(df) <= maximumCount
+    func keeps(_ df: Int32) -> Bool { Int(df) >= minimum && Double(df) <= maximumCount }
+    var candidates: [Int] = []
+    if countsWords { candidates += (0..<words.count).filter { keeps(wordFrequency[$0]) } }
+    if countsPairs {
+      candidates += (0..<pairs.count).lazy.filter { keeps(pairFrequency[$0]) }.map { $0 + words.count }
     }
-    if let maxTerms = configuration.maxTerms, kept.count > maxTerms {
-      kept.sort { a, b in
-        totalCount[a] != totalCount[b]
-          ? totalCount[a] > totalCount[b] : compareBytes(global, a, b) < 0
-      }
-      kept.removeSubrange(maxTerms...)
-    }
-    guard !kept.isEmpty else {
+    guard !candidates.isEmpty else {
       throw ConfigurationError.noTermsLeft(
         papers: n, minDocumentFrequency: minimum,
         maxDocumentFrequency: configuration.maxDocumentFrequency)
     }
 
-    // 4. Sort the vocabulary in byte order and number the columns.
-    kept.sort { compareBytes(global, $0, $1) < 0 }
-    var globalToColumn = [Int32](repeating: -1, count: global.count)
-    for (column, id) in kept.enumerated() { globalToColumn[id] = Int32(column) }
-    let terms = StringTable(kept.lazy.map { global.string($0) })
-    let idf = Storage<Float>(count: kept.count) { idf in
-      for (column, id) in kept.enumerated() {
-        let df = Double(documentFrequency[id])
+    // 4. Spell the candidates (a bigram is its two words joined by a space), cap the
+    //    vocabulary by corpus frequency, and sort it in byte order.
+    var spelled = TermTable(minimumCapacity: candidates.count)
+    var scratch: [UInt8] = []
+    for candidate in candidates {
+      if candidate < words.count {
+        _ = words.withKey(candidate) { spelled.appendUnchecked($0) }
+      } else {
+        let key = pairs.keys[candidate - words.count]
+        scratch.removeAll(keepingCapacity: true)
+        words.withKey(Int(key >> 32)) { scratch.append(contentsOf: $0) }
+        scratch.append(0x20)
+        words.withKey(Int(key & 0xFFFF_FFFF)) { scratch.append(contentsOf: $0) }
+        _ = scratch.withUnsafeBufferPointer { spelled.appendUnchecked($0) }
+      }
+    }
+    func frequency(_ candidate: Int) -> Int32 {
+      candidate < words.count ? wordFrequency[candidate] : pairFrequency[candidate - words.count]
+    }
+    func total(_ candidate: Int) -> Int64 {
+      candidate < words.count ? wordTotal[candidate] : pairTotal[candidate - words.count]
+    }
+    var order = Array(0..<candidates.count)  // positions in `candidates` / `spelled`
+    if let maxTerms = configuration.maxTerms, order.count > maxTerms {
+      order.sort { a, b in
+        let ta = total(candidates[a]), tb = total(candidates[b])
+        return ta != tb ? ta > tb : compareBytes(spelled, a, b) < 0
+      }
+      order.removeSubrange(maxTerms...)
+    }
+    order.sort { compareBytes(spelled, $0, $1) < 0 }
+    var wordColumn = [Int32](repeating: -1, count: words.count)
+    var pairColumn = [Int32](repeating: -1, count: pairs.count)
+    for (column, position) in order.enumerated() {
+      let candidate = candidates[position]
+      if candidate < words.count {
+        wordColumn[candidate] = Int32(column)
+      } else {
+        pairColumn[candidate - words.count] = Int32(column)
+      }
+    }
+    let terms = StringTable(orderedKeysOf: spelled, order)
+    let idf = Storage<Float>(count: order.count) { idf in
+      for (column, position) in order.enumerated() {
+        let df = Double(frequency(candidates[position]))
         idf[column] = Float(log((1 + Double(n)) / (1 + df)) + 1)
       }
     }
 
-    // 5. Weight and normalise every row, in parallel over the chunks.
+    // 5. Weight and normalise every row, in parallel over the runs.
     let rows = parallelMap(chunks: chunkCount) { chunk -> RowBlock in
       let counts = chunks[chunk]
-      let map = localToGlobal[chunk]
+      let wordMap = wordMaps[chunk], pairMap = pairMaps[chunk]
       var block = RowBlock()
       var start = 0
       var entries: [(column: Int32, count: Int32)] = []
       for end in counts.documentEnds {
         entries.removeAll(keepingCapacity: true)
         for position in start..<end {
-          let column = globalToColumn[Int(map[Int(counts.terms[position])])]
+          let term = counts.terms[position]
+          let column =
+            term < 0
+            ? pairColumn[Int(pairMap[Int(term & Int32.max)])]
+            : wordColumn[Int(wordMap[Int(term)])]
           if column >= 0 { entries.append((column, counts.counts[position])) }
         }
-        block.append(
-          entries: &entries, idf: idf.buffer, sublinearTF: configuration.sublinearTF)
+        block.append(entries: &entries, idf: idf.buffer, sublinearTF: configuration.sublinearTF)
         start = end
       }
       return block
     }
-    let matrix = RowBlock.assemble(rows, columns: kept.count)
+    let matrix = RowBlock.assemble(rows, columns: order.count)
     let vectorizer = TfidfVectorizer(
       configuration: configuration, analyzer: analyzer,
       vocabulary: Vocabulary(terms: terms), idf: idf)
