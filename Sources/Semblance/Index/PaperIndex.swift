@@ -23,6 +23,9 @@ public struct PaperIndex: Sendable {
   public let embeddings: DenseMatrix
   /// The l2-normalised TF-IDF row of every paper.
   public let tfidf: SparseMatrix
+  /// How many of the papers were added by ``adding(_:)`` after the model was fitted: the
+  /// last `foldedInCount` rows. Their words did not shape the vocabulary, idf or components.
+  public let foldedInCount: Int
   let ids: StringTable
   let titles: StringTable
   let lookup: IDLookup
@@ -69,7 +72,8 @@ public struct PaperIndex: Sendable {
 
   init(
     configuration: IndexConfiguration, vectorizer: TfidfVectorizer, svd: TruncatedSVD,
-    embeddings: DenseMatrix, tfidf: SparseMatrix, ids: StringTable, titles: StringTable
+    embeddings: DenseMatrix, tfidf: SparseMatrix, ids: StringTable, titles: StringTable,
+    foldedInCount: Int = 0
   ) {
     self.configuration = configuration
     self.vectorizer = vectorizer
@@ -78,6 +82,7 @@ public struct PaperIndex: Sendable {
     self.tfidf = tfidf
     self.ids = ids
     self.titles = titles
+    self.foldedInCount = foldedInCount
     self.lookup = IDLookup()
   }
 
