@@ -16,6 +16,7 @@ extension SemblanceCommand {
           semblance index arxiv-metadata.jsonl -o arxiv.idx
           semblance index papers.txt -o papers.idx --dimensions 64 --ngrams 1
           semblance index papers.txt -o x.idx --sklearn-compatible --dimensions 20
+          semblance index papers.jsonl -o papers.idx --stem --stop-words stop-words.txt
         """)
 
     @Argument(help: "The corpus file.")
@@ -47,6 +48,14 @@ extension SemblanceCommand {
     @Flag(name: .customLong("no-stop-words"), help: "Keep English stop words.")
     var noStopWords = false
 
+    @Option(
+      name: .customLong("stop-words"),
+      help: "Use the stop words in this file instead of the English list (one per line, # comments).")
+    var stopWordFile: String?
+
+    @Flag(help: "Stem words with Porter's English stemmer (after stop words, before word pairs).")
+    var stem = false
+
     @Flag(name: .customLong("sklearn-compatible"), help: "Reproduce scikit-learn's TfidfVectorizer() + TruncatedSVD.")
     var sklearnCompatible = false
 
@@ -75,6 +84,9 @@ extension SemblanceCommand {
       if let maxTerms, maxTerms < 1 { throw ValidationError("--max-terms must be at least 1") }
       if let alpha, !(0...1).contains(alpha) { throw ValidationError("--alpha must be between 0 and 1") }
       if let nprobe, nprobe < 1 { throw ValidationError("--nprobe must be at least 1") }
+      if noStopWords && stopWordFile != nil {
+        throw ValidationError("--no-stop-words and --stop-words cannot be combined")
+      }
     }
 
     var indexConfiguration: IndexConfiguration {
@@ -87,6 +99,7 @@ extension SemblanceCommand {
       if let titleWeight { configuration.titleWeight = titleWeight }
       if noStopWords { configuration.stopWords = [] }
       if let alpha { configuration.alpha = alpha }
+      if stem { configuration.stemmer = .porter }
       configuration.seed = seed
       configuration.approximateSearch = ivf
       configuration.nprobe = nprobe
@@ -95,9 +108,14 @@ extension SemblanceCommand {
 
     func run() throws {
       let started = Date()
+      var configuration = indexConfiguration
+      if let stopWordFile {
+        configuration.stopWords = try Analyzer.stopWords(
+          contentsOf: URL(fileURLWithPath: stopWordFile))
+      }
       let papers = try corpusOptions.read(corpus)
       let index = try PaperIndex(
-        papers, configuration: indexConfiguration,
+        papers, configuration: configuration,
         progress: Terminal.progressReporter(label: "indexing"))
       try index.write(to: URL(fileURLWithPath: output))
       let seconds = Date().timeIntervalSince(started)

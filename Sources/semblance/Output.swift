@@ -22,7 +22,18 @@ enum Output {
     var id: String
     var title: String
     var score: Double
+    /// With `--explain`: the top terms of the TF-IDF cosine (omitted otherwise).
+    var terms: [Term]?
   }
+
+  /// A term and its contribution `x_t·y_t` to the TF-IDF cosine.
+  struct Term: Encodable {
+    var term: String
+    var weight: Double
+  }
+
+  /// How many terms `--explain` shows per result.
+  static let explainedTerms = 10
 
   /// The JSON document of `related` and `search`.
   struct Results: Encodable {
@@ -30,16 +41,21 @@ enum Output {
     var results: [Result]
   }
 
-  static func results(query: String, matches: [Match]) -> Results {
+  static func results(query: String, matches: [Match], terms: [[TermContribution]]? = nil)
+    -> Results
+  {
     Results(
       query: query,
       results: matches.enumerated().map { rank, match in
-        Result(rank: rank + 1, id: match.id, title: match.title, score: decimal(match.score))
+        Result(
+          rank: rank + 1, id: match.id, title: match.title, score: decimal(match.score),
+          terms: terms?[rank].map { Term(term: $0.term, weight: decimal($0.contribution)) })
       })
   }
 
-  /// An aligned table: rank, score, id, title.
-  static func table(_ matches: [Match]) -> String {
+  /// An aligned table: rank, score, id, title; with `terms`, each row is followed by an
+  /// indented line of its top terms and their contributions.
+  static func table(_ matches: [Match], terms: [[TermContribution]]? = nil) -> String {
     guard !matches.isEmpty else { return "(no results)\n" }
     let idWidth = min(24, matches.map { $0.id.count }.max() ?? 2)
     var text = ""
@@ -47,6 +63,10 @@ enum Output {
       let rankText = String(rank + 1).leftPadded(to: 3)
       let score = String(format: "%.3f", match.score)
       text += "\(rankText)  \(score)  \(match.id.rightPadded(to: idWidth))  \(match.title)\n"
+      if let terms {
+        let shown = terms[rank].map { "\($0.term) \(String(format: "%.3f", $0.contribution))" }
+        text += "     terms: \(shown.isEmpty ? "(none shared)" : shown.joined(separator: ", "))\n"
+      }
     }
     return text
   }

@@ -19,7 +19,7 @@ struct SemblanceCommand: ParsableCommand {
     version: "0.1.0",
     subcommands: [
       Demo.self, Index.self, Info.self, Related.self, Search.self, Neighbors.self,
-      ClusterPapers.self, Export.self,
+      ClusterPapers.self, Add.self, Export.self,
     ]
   )
 }

@@ -159,3 +159,32 @@ struct PaperIndexTests {
     #expect(recorder.stages.last == .finished)
   }
 }
+
+/// The index file stores the configuration as JSON through a hand-written `encode(to:)` (it
+/// sorts the stop words so files are byte-identical run to run). Every option set to a
+/// non-default value must survive the round trip, or a forgotten key would be dropped silently.
+@Suite("IndexConfiguration coding")
+struct IndexConfigurationCodingTests {
+  @Test func everyOptionSurvivesEncoding() throws {
+    var configuration = IndexConfiguration()
+    configuration.titleWeight = 3
+    configuration.stopWords = ["alpha", "beta"]
+    configuration.ngramRange = 2...2
+    configuration.joinsTitleAndAbstract = true
+    configuration.stemmer = .porter
+    configuration.minDocumentFrequency = 4
+    configuration.maxDocumentFrequency = 0.25
+    configuration.maxTerms = 1_000
+    configuration.sublinearTF = false
+    configuration.dimensions = 64
+    configuration.oversampling = 5
+    configuration.powerIterations = 2
+    configuration.svdAlgorithm = .exact
+    configuration.seed = 99
+    configuration.alpha = 0.75
+    let data = try JSONEncoder().encode(configuration)
+    #expect(try JSONDecoder().decode(IndexConfiguration.self, from: data) == configuration)
+    // Stop words are written sorted, so the bytes never depend on hashing order.
+    #expect(String(decoding: data, as: UTF8.self).contains(#""stopWords":["alpha","beta"]"#))
+  }
+}

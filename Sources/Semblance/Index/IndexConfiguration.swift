@@ -19,6 +19,8 @@ public struct IndexConfiguration: Sendable, Hashable, Codable {
   public var ngramRange: ClosedRange<Int> = 1...2
   /// Treat `title + "\n" + abstract` as one text, as scikit-learn does (default false).
   public var joinsTitleAndAbstract: Bool = false
+  /// The stemmer applied to tokens after stop-word removal (default `nil`: none).
+  public var stemmer: Analyzer.Stemmer? = nil
 
   // Weighting
   /// Minimum document frequency; `nil` means 2, or 1 below 1,000 papers.
@@ -80,7 +82,7 @@ public struct IndexConfiguration: Sendable, Hashable, Codable {
     TfidfVectorizer.Configuration(
       analyzer: Analyzer.Configuration(
         titleWeight: titleWeight, stopWords: stopWords, ngramRange: ngramRange,
-        joinsTitleAndAbstract: joinsTitleAndAbstract),
+        joinsTitleAndAbstract: joinsTitleAndAbstract, stemmer: stemmer),
       minDocumentFrequency: minDocumentFrequency, maxDocumentFrequency: maxDocumentFrequency,
       maxTerms: maxTerms, sublinearTF: sublinearTF)
   }
@@ -121,6 +123,7 @@ extension IndexConfiguration {
     try container.encode(stopWords.sorted(), forKey: .stopWords)
     try container.encode(ngramRange, forKey: .ngramRange)
     try container.encode(joinsTitleAndAbstract, forKey: .joinsTitleAndAbstract)
+    try container.encodeIfPresent(stemmer, forKey: .stemmer)
     try container.encodeIfPresent(minDocumentFrequency, forKey: .minDocumentFrequency)
     try container.encode(maxDocumentFrequency, forKey: .maxDocumentFrequency)
     try container.encodeIfPresent(maxTerms, forKey: .maxTerms)

@@ -28,6 +28,8 @@ extension PaperIndex {
     var requestedDimensions: Int
     var algorithm: TruncatedSVD.Algorithm
     var explainedVarianceRatio: [Float]
+    /// Papers folded in after fitting (absent in files without any).
+    var foldedInDocuments: Int?
   }
 
   /// Writes the index to one file: versioned, every byte checksummed, written atomically
@@ -41,7 +43,8 @@ extension PaperIndex {
     let metadata = Metadata(
       configuration: configuration, documents: count, terms: termCount, dimensions: dimensions,
       requestedDimensions: svd.requestedDimensions, algorithm: svd.algorithm,
-      explainedVarianceRatio: svd.explainedVarianceRatio)
+      explainedVarianceRatio: svd.explainedVarianceRatio,
+      foldedInDocuments: foldedInCount > 0 ? foldedInCount : nil)
     // Sorted keys (and sorted stop words, see IndexConfiguration) make the same input give
     // the same bytes: JSONEncoder otherwise orders keys by a per-process hash.
     let encoder = JSONEncoder()
@@ -123,6 +126,10 @@ extension PaperIndex {
     let components = try floats(Section.components, count: terms * d, "components")
     let singularValues = try floats(Section.singularValues, count: d, "singular value")
     let embeddings = try floats(Section.embeddings, count: n * d, "embedding")
+    let foldedIn = metadata.foldedInDocuments ?? 0
+    guard foldedIn >= 0, foldedIn < n else {
+      throw corrupt("it claims \(foldedIn) of its \(n) papers were folded in")
+    }
     guard metadata.explainedVarianceRatio.count == d else {
       throw corrupt("its explained variance has \(metadata.explainedVarianceRatio.count) values")
     }
@@ -157,7 +164,7 @@ extension PaperIndex {
     self.init(
       configuration: configuration, vectorizer: vectorizer, svd: svd,
       embeddings: DenseMatrix(rows: n, columns: d, storage: embeddings), tfidf: tfidf,
-      ids: ids, titles: titles, approximateIndex: approximateIndex)
+      ids: ids, titles: titles, foldedInCount: foldedIn, approximateIndex: approximateIndex)
   }
 }
 

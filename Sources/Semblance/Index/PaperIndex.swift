@@ -23,6 +23,9 @@ public struct PaperIndex: Sendable {
   public let embeddings: DenseMatrix
   /// The l2-normalised TF-IDF row of every paper.
   public let tfidf: SparseMatrix
+  /// How many of the papers were added by ``adding(_:)`` after the model was fitted: the
+  /// last `foldedInCount` rows. Their words did not shape the vocabulary, idf or components.
+  public let foldedInCount: Int
   /// The IVF index over `embeddings` that picks LSA candidates, when one was built
   /// (see `IndexConfiguration.approximateSearch`); nil means every query is exact.
   public let approximateIndex: IVFNeighborIndex?
@@ -80,7 +83,7 @@ public struct PaperIndex: Sendable {
   init(
     configuration: IndexConfiguration, vectorizer: TfidfVectorizer, svd: TruncatedSVD,
     embeddings: DenseMatrix, tfidf: SparseMatrix, ids: StringTable, titles: StringTable,
-    approximateIndex: IVFNeighborIndex? = nil
+    foldedInCount: Int = 0, approximateIndex: IVFNeighborIndex? = nil
   ) {
     self.configuration = configuration
     self.vectorizer = vectorizer
@@ -89,6 +92,7 @@ public struct PaperIndex: Sendable {
     self.tfidf = tfidf
     self.ids = ids
     self.titles = titles
+    self.foldedInCount = foldedInCount
     self.approximateIndex = approximateIndex
     self.lookup = IDLookup()
   }

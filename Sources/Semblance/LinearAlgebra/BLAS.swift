@@ -78,6 +78,17 @@ enum BLAS {
 
   /// The number of threads OpenBLAS uses for one call.
   static var threadCount: Int {
-    get { Int(openblas_get_num_threads()) }
+    Int(openblas_get_num_threads())
+  }
+
+  /// Runs `body` with OpenBLAS limited to one thread per call, for kernels that run their own
+  /// threads and give each one whole BLAS calls. The setting is process-wide, so calls made
+  /// concurrently elsewhere also run single-threaded meanwhile (slower, never wrong).
+  static func withSingleThreadedCalls<R>(_ body: () throws -> R) rethrows -> R {
+    let previous = openblas_get_num_threads()
+    guard previous > 1 else { return try body() }
+    openblas_set_num_threads(1)
+    defer { openblas_set_num_threads(previous) }
+    return try body()
   }
 }

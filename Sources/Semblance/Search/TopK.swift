@@ -55,10 +55,16 @@ struct TopK {
     let count = scores.count
     while true {
       var worst = parent
-      for child in [2 * parent + 1, 2 * parent + 2] where child < count {
-        if TopK.isWorse(scores[child], positions[child], than: scores[worst], positions[worst]) {
-          worst = child
-        }
+      let left = 2 * parent + 1, right = left + 1
+      if left < count
+        && TopK.isWorse(scores[left], positions[left], than: scores[worst], positions[worst])
+      {
+        worst = left
+      }
+      if right < count
+        && TopK.isWorse(scores[right], positions[right], than: scores[worst], positions[worst])
+      {
+        worst = right
       }
       if worst == parent { return }
       scores.swapAt(worst, parent)

@@ -26,18 +26,23 @@ public struct Analyzer: Sendable {
     /// scikit-learn pipeline sees it: n-grams may then span the title's end, and
     /// `titleWeight` is ignored. When false (the default) n-grams never cross the boundary.
     public var joinsTitleAndAbstract: Bool
+    /// The stemmer applied to each kept token, after stop words are removed and before
+    /// n-grams are formed (default `nil`: no stemming).
+    public var stemmer: Stemmer?
 
     /// Creates a configuration; every parameter has the default used for paper abstracts.
     public init(
       titleWeight: Int = 2,
       stopWords: Set<String> = Analyzer.englishStopWords,
       ngramRange: ClosedRange<Int> = 1...2,
-      joinsTitleAndAbstract: Bool = false
+      joinsTitleAndAbstract: Bool = false,
+      stemmer: Stemmer? = nil
     ) {
       self.titleWeight = titleWeight
       self.stopWords = stopWords
       self.ngramRange = ngramRange
       self.joinsTitleAndAbstract = joinsTitleAndAbstract
+      self.stemmer = stemmer
     }
 
     /// Checks the values, naming the first one that is out of range.
@@ -104,10 +109,12 @@ public struct Analyzer: Sendable {
     var segment: [UInt8] = []
     var tokenStarts: [Int] = []
     var tokenEnds: [Int] = []
+    var stemmerScratch: [Bool] = []
   }
 
   /// Calls `body` once per segment of a paper (the title, then the abstract; or one joined
-  /// segment) with the segment's kept tokens and the weight of its terms.
+  /// segment) with the segment's kept (and, when configured, stemmed) tokens and the weight
+  /// of its terms.
   ///
   /// Token `i` is `workspace.segment[workspace.tokenStarts[i] ..< workspace.tokenEnds[i]]`;
   /// consecutive tokens are separated by exactly one space, so a bigram is the contiguous
@@ -119,17 +126,21 @@ public struct Analyzer: Sendable {
     workspace.segment.removeAll(keepingCapacity: true)
     workspace.tokenStarts.removeAll(keepingCapacity: true)
     workspace.tokenEnds.removeAll(keepingCapacity: true)
+    let stems = configuration.stemmer != nil
     if configuration.joinsTitleAndAbstract {
       scanSegment(title, into: &workspace)
       scanSegment(abstract, into: &workspace)
+      if stems { stemTokens(in: &workspace) }
       body(&workspace, 1)
     } else {
       scanSegment(title, into: &workspace)
+      if stems { stemTokens(in: &workspace) }
       body(&workspace, Int32(configuration.titleWeight))
       workspace.segment.removeAll(keepingCapacity: true)
       workspace.tokenStarts.removeAll(keepingCapacity: true)
       workspace.tokenEnds.removeAll(keepingCapacity: true)
       scanSegment(abstract, into: &workspace)
+      if stems { stemTokens(in: &workspace) }
       body(&workspace, 1)
     }
   }
