@@ -11,29 +11,43 @@ extension IVFNeighborIndex {
   /// The `count` best vectors for each row `queries` of `vectors`, never the row that
   /// `excluding` names for it, found list by list.
   ///
-  /// Each chunk of queries first picks its probes (one SGEMM against the centroids per
-  /// block), then the queries are grouped by probed list, and each list is scanned once with
-  /// SGEMM for all the queries of the chunk that probe it, the top-k selection fused into
-  /// the scan of every tile of scores. A query gets exactly the results that
+  /// Each core takes a contiguous share of the queries and works through it in chunks, with
+  /// single-threaded BLAS calls (as exact all-pairs search does): a chunk first picks its
+  /// probes (one SGEMM against the centroids per block of queries), then its queries are
+  /// grouped by probed list, and each list is scanned once with SGEMM for all the queries of
+  /// the chunk that probe it, the top-k selection fused into the scan of every tile of
+  /// scores. A query gets exactly the results that
   /// ``search(_:count:excluding:nprobe:isEligible:)`` gives it alone.
   func neighbors<Rows: RandomAccessCollection<Int>>(
     ofRows queries: Rows, in vectors: DenseMatrix, count: Int, nprobe: Int?,
     excluding: (Int) -> Int?, isEligible: ((Int) -> Bool)?
   ) -> [[Neighbor]] where Rows.Index == Int {
     assert(vectors.columns == dimensions)
-    guard count > 0 else { return queries.map { _ in [] } }
+    let m = queries.count
+    guard count > 0, m > 0 else { return queries.map { _ in [] } }
     let probes = effectiveProbes(nprobe)
-    let chunkSize = max(256, min(65_536, IVFNeighborIndex.heapBudget / (8 * count + 64)))
-    var results: [[Neighbor]] = []
-    results.reserveCapacity(queries.count)
-    var chunkStart = queries.startIndex
-    while chunkStart < queries.endIndex {
-      let chunkEnd = min(chunkStart + chunkSize, queries.endIndex)
-      let rows = Array(queries[chunkStart..<chunkEnd])
-      results += scanChunk(
-        rows, in: vectors, count: count, nprobe: probes, exclusions: rows.map { excluding($0) ?? -1 },
-        isEligible: isEligible)
-      chunkStart = chunkEnd
+    let rows = Array(queries)
+    let exclusions = rows.map { excluding($0) ?? -1 }
+    let tasks = min(processorCount, max(1, m / 256))
+    let chunkSize = max(256, min(65_536, IVFNeighborIndex.heapBudget / tasks / (8 * count + 64)))
+    var results = [[Neighbor]](repeating: [], count: m)
+    results.withUnsafeMutableBufferPointer { results in
+      let results = UnsafeSendable(results)
+      let run = {
+        parallelForEach(chunks: tasks) { task in
+          let share = chunkRange(task, of: tasks, count: m)
+          var start = share.lowerBound
+          while start < share.upperBound {
+            let end = min(start + chunkSize, share.upperBound)
+            let found = scanChunk(
+              Array(rows[start..<end]), in: vectors, count: count, nprobe: probes,
+              exclusions: Array(exclusions[start..<end]), isEligible: isEligible)
+            for (offset, list) in found.enumerated() { results.value[start + offset] = list }
+            start = end
+          }
+        }
+      }
+      if tasks > 1 { BLAS.withSingleThreadedCalls(run) } else { run() }
     }
     return results
   }
@@ -76,7 +90,6 @@ extension IVFNeighborIndex {
     tileQueries.withUnsafeMutableBufferPointer { tileQueries in
       tileScores.withUnsafeMutableBufferPointer { tileScores in
         heaps.withUnsafeMutableBufferPointer { heaps in
-          let heaps = UnsafeSendable(heaps)
           for list in 0..<lists {
             let members = listRange(list)
             let probing = listStarts[list]..<listStarts[list + 1]
@@ -96,16 +109,12 @@ extension IVFNeighborIndex {
                   b: listVectors.baseAddress + rowStart * d, ldb: d,
                   c: tileScores.baseAddress!, ldc: tr)
                 let ids = rowIDs.buffer.baseAddress! + rowStart
-                let scores = UnsafeBufferPointer(tileScores)
-                let tasks = tq * tr < 65_536 ? 1 : processorCount
-                parallelForEach(chunks: tasks) { task in
-                  for t in chunkRange(task, of: tasks, count: tq) {
-                    let query = Int(listQueries[tileStart + t])
-                    ExactNeighborIndex.scan(
-                      UnsafeBufferPointer(rebasing: scores[(t * tr)..<(t * tr + tr)]),
-                      into: &heaps.value[query], excluding: exclusions[query],
-                      isEligible: isEligible, candidate: { Int(ids[$0]) })
-                  }
+                for t in 0..<tq {
+                  let query = Int(listQueries[tileStart + t])
+                  ExactNeighborIndex.scan(
+                    UnsafeBufferPointer(rebasing: tileScores[(t * tr)..<(t * tr + tr)]),
+                    into: &heaps[query], excluding: exclusions[query],
+                    isEligible: isEligible, candidate: { Int(ids[$0]) })
                 }
               }
             }
@@ -134,47 +143,38 @@ extension IVFNeighborIndex {
     let block = max(1, min(q, IVFNeighborIndex.probeScoreBudget / lists))
     var gathered = [Float](repeating: 0, count: block * d)
     var scores = [Float](repeating: 0, count: block * lists)
-    probes.withUnsafeMutableBufferPointer { probes in
-      needsMore.withUnsafeMutableBufferPointer { needsMore in
-        let output = UnsafeSendable((probes, needsMore))
-        var blockStart = 0
-        while blockStart < q {
-          let b = min(block, q - blockStart)
-          gathered.withUnsafeMutableBufferPointer { gathered in
-            for t in 0..<b {
-              (gathered.baseAddress! + t * d).update(
-                from: vectors.baseAddress + rows[blockStart + t] * d, count: d)
-            }
-            scores.withUnsafeMutableBufferPointer { scores in
-              BLAS.sgemm(
-                .none, .transposed, m: b, n: lists, k: d, a: gathered.baseAddress!, lda: d,
-                b: centroids.baseAddress, ldb: d, c: scores.baseAddress!, ldc: lists)
-            }
-          }
-          scores.withUnsafeBufferPointer { scores in
-            let tasks = b < 64 ? 1 : processorCount
-            let first = blockStart
-            parallelForEach(chunks: tasks) { task in
-              let (probes, needsMore) = output.value
-              for t in chunkRange(task, of: tasks, count: b) {
-                let query = first + t
-                var top = TopK(capacity: p)
-                ExactNeighborIndex.scan(
-                  UnsafeBufferPointer(rebasing: scores[(t * lists)..<(t * lists + lists)]),
-                  offset: 0, into: &top, excluding: nil, isEligible: nil)
-                var held = 0
-                for (j, probe) in top.sorted().enumerated() {
-                  probes[query * p + j] = Int32(probe.position)
-                  held += listSize(probe.position)
-                }
-                let needed = count + (exclusions[query] < 0 ? 0 : 1)
-                needsMore[query] = held < needed && p < lists
-              }
-            }
-          }
-          blockStart += b
+    var top = TopK(capacity: p)
+    var blockStart = 0
+    while blockStart < q {
+      let b = min(block, q - blockStart)
+      gathered.withUnsafeMutableBufferPointer { gathered in
+        for t in 0..<b {
+          (gathered.baseAddress! + t * d).update(
+            from: vectors.baseAddress + rows[blockStart + t] * d, count: d)
+        }
+        scores.withUnsafeMutableBufferPointer { scores in
+          BLAS.sgemm(
+            .none, .transposed, m: b, n: lists, k: d, a: gathered.baseAddress!, lda: d,
+            b: centroids.baseAddress, ldb: d, c: scores.baseAddress!, ldc: lists)
         }
       }
+      scores.withUnsafeBufferPointer { scores in
+        for t in 0..<b {
+          let query = blockStart + t
+          top.removeAll()
+          ExactNeighborIndex.scan(
+            UnsafeBufferPointer(rebasing: scores[(t * lists)..<(t * lists + lists)]),
+            offset: 0, into: &top, excluding: nil, isEligible: nil)
+          var held = 0
+          for (j, probe) in top.sorted().enumerated() {
+            probes[query * p + j] = Int32(probe.position)
+            held += listSize(probe.position)
+          }
+          let needed = count + (exclusions[query] < 0 ? 0 : 1)
+          needsMore[query] = held < needed && p < lists
+        }
+      }
+      blockStart += b
     }
   }
 }
