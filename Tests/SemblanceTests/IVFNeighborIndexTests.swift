@@ -138,6 +138,35 @@ struct IVFNeighborIndexTests {
     #expect(other.nprobe == 4 && other.calibratedRecall == nil)
   }
 
+  @Test("added vectors are filed under their nearest lists, after the rows already there")
+  func adding() throws {
+    let all = Self.small, first = 2_500
+    let head = DenseMatrix(rows: first, columns: all.columns, storage: Storage(all.elements.prefix(first * all.columns)))
+    let tail = DenseMatrix(rows: all.rows - first, columns: all.columns, storage: Storage(all.elements.dropFirst(first * all.columns)))
+    let ivf = try IVFNeighborIndex(head, configuration: .init(nprobe: 5, seed: 1))
+    let grown = ivf.adding(tail)
+    #expect(grown.count == all.rows && grown.nprobe == 5 && grown.listCount == ivf.listCount)
+    // The parts pass the checks a loaded index gets.
+    _ = try IVFNeighborIndex(
+      centroids: grown.centroids, listOffsets: grown.listOffsets, rowIDs: grown.rowIDs,
+      listVectors: grown.listVectors, nprobe: grown.nprobe, calibratedRecall: nil)
+    let nearest = SphericalKMeans.nearest(all, grown.centroids)
+    for list in 0..<grown.listCount {
+      let rows = grown.rows(inList: list)
+      #expect(rows == rows.sorted())
+      #expect(rows.filter { $0 < first } == ivf.rows(inList: list))
+      #expect(rows.filter { $0 >= first }.allSatisfy { nearest[$0] == list })
+      for (offset, row) in rows.enumerated() {
+        #expect(grown.listVectors.row(grown.listRange(list).lowerBound + offset) == all.row(row))
+      }
+    }
+    let exact = ExactNeighborIndex(all)
+    for row in [0, 1_234, 2_500, 2_999] {
+      let found = grown.search(all.row(row), count: 8, excluding: row, nprobe: grown.listCount)
+      #expect(found.map(\.position) == exact.search(all.row(row), count: 8, excluding: row).map(\.position))
+    }
+  }
+
   @Test("options out of range and empty input are rejected")
   func invalid() throws {
     let vectors = Self.small

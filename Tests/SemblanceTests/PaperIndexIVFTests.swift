@@ -115,6 +115,30 @@ struct PaperIndexIVFTests {
     }
   }
 
+  @Test("folding papers in files them in the IVF too")
+  func foldIn() throws {
+    let more = [
+      Paper(id: "new-1", title: "Forecasting time series with transformers", abstract: "We forecast long time series with a transformer model and compare it with recurrent networks."),
+      Paper(id: "new-2", title: "Vision language models", abstract: "A large language model aligned with a visual encoder answers questions about images."),
+    ]
+    let grown = try Self.coarse.adding(more)
+    let grownExact = try Self.coarseExact.adding(more)
+    let ivf = try #require(grown.approximateIndex)
+    #expect(ivf.count == 83 && ivf.nprobe == 1)
+    for position in [0, 17, 81, 82] {
+      #expect(try grown.related(toPosition: position, count: 3, exact: true) == grownExact.related(toPosition: position, count: 3))
+      let approximate = try grown.related(toPosition: position, count: 3)
+      #expect(approximate.count == 3 && !approximate.contains { $0.position == position })
+    }
+    try withTemporaryDirectory { directory in
+      let url = directory.appendingPathComponent("grown.idx")
+      try grown.write(to: url)
+      let loaded = try PaperIndex(contentsOf: url)
+      #expect(loaded.approximateIndex?.rowIDs.array == ivf.rowIDs.array)
+      #expect(try loaded.related(to: "new-1", count: 3) == grown.related(to: "new-1", count: 3))
+    }
+  }
+
   /// Damage that keeps every checksum valid (the file is rewritten section by section), so
   /// only the structural checks on load can catch it.
   static let damages: [(String, @Sendable (IndexFileTag, [UInt8]) -> [UInt8]?)] = {
