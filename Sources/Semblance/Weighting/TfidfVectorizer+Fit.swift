@@ -88,6 +88,7 @@ extension TfidfVectorizer {
     }
 
     // 3. Prune by document frequency, then cap the vocabulary size.
+    guard global.count > 0 else { throw ConfigurationError.noTerms(papers: n) }
     let minimum = configuration.effectiveMinDocumentFrequency(papers: n)
     let maximumCount = configuration.maxDocumentFrequency * Double(n)
     var kept = (0..<global.count).filter { id in
