@@ -122,7 +122,7 @@ public struct Analyzer: Sendable {
       emitNGrams(from: &workspace, weight: 1, emit: emit)
     } else {
       scanSegment(title, into: &workspace)
-      emitNGrams(from: &workspace, weight: Int32(configuration.titleWeight), emit: emit)
+      emitNGrams(from: &workspace, weight: Int32(clamping: configuration.titleWeight), emit: emit)
       workspace.segment.removeAll(keepingCapacity: true)
       workspace.tokenStarts.removeAll(keepingCapacity: true)
       workspace.tokenEnds.removeAll(keepingCapacity: true)

@@ -53,7 +53,7 @@ extension TfidfVectorizer {
             docCount[id] = 0
             touched.append(Int32(id))
           }
-          docCount[id] += weight
+          docCount[id] = docCount[id].saturatingAdd(weight)
         }
         for id in touched {
           let count = docCount[Int(id)]
@@ -166,7 +166,7 @@ extension TfidfVectorizer {
           let column = table.find(term)
           guard column >= 0 else { return }
           if docCount[Int(column)] == 0 { touched.append(column) }
-          docCount[Int(column)] += weight
+          docCount[Int(column)] = docCount[Int(column)].saturatingAdd(weight)
         }
         entries.removeAll(keepingCapacity: true)
         for column in touched {
@@ -257,6 +257,16 @@ struct RowBlock {
     return try! SparseMatrix(
       rows: rows, columns: columns, offsets: offsets, indices: indices, values: values,
       validate: false)
+  }
+}
+
+extension Int32 {
+  /// `self + other` for positive counts, stopping at `Int32.max` instead of trapping: a term
+  /// repeated millions of times, or a huge title weight, must not end the process.
+  @inline(__always)
+  func saturatingAdd(_ other: Int32) -> Int32 {
+    let (sum, overflow) = addingReportingOverflow(other)
+    return overflow ? .max : sum
   }
 }
 
