@@ -26,13 +26,16 @@ public struct PaperIndex: Sendable {
   /// How many of the papers were added by ``adding(_:)`` after the model was fitted: the
   /// last `foldedInCount` rows. Their words did not shape the vocabulary, idf or components.
   public let foldedInCount: Int
+  /// The IVF index over `embeddings` that picks LSA candidates, when one was built
+  /// (see `IndexConfiguration.approximateSearch`); nil means every query is exact.
+  public let approximateIndex: IVFNeighborIndex?
   let ids: StringTable
   let titles: StringTable
   let lookup: IDLookup
 
   /// A stage of building an index, reported through the progress callback.
   public enum Stage: String, Sendable, CaseIterable {
-    case analyzing, decomposing, embedding, finished
+    case analyzing, decomposing, embedding, partitioning, finished
   }
 
   /// Builds an index of `papers`.
@@ -63,17 +66,24 @@ public struct PaperIndex: Sendable {
     progress?(0.4, .decomposing)
     let (svd, coordinates) = try TruncatedSVD.fit(tfidf, configuration: configuration.svdConfiguration)
     progress?(0.9, .embedding)
+    let embeddings = coordinates.normalizedRows()
+    var approximateIndex: IVFNeighborIndex?
+    if configuration.approximateSearch.usesIVF(papers: papers.count) {
+      progress?(0.92, .partitioning)
+      approximateIndex = try PaperIndex.buildApproximateIndex(embeddings, configuration: configuration)
+    }
     self.init(
       configuration: configuration, vectorizer: vectorizer, svd: svd,
-      embeddings: coordinates.normalizedRows(), tfidf: tfidf,
-      ids: StringTable(papers.lazy.map(\.id)), titles: StringTable(papers.lazy.map(\.title)))
+      embeddings: embeddings, tfidf: tfidf,
+      ids: StringTable(papers.lazy.map(\.id)), titles: StringTable(papers.lazy.map(\.title)),
+      approximateIndex: approximateIndex)
     progress?(1, .finished)
   }
 
   init(
     configuration: IndexConfiguration, vectorizer: TfidfVectorizer, svd: TruncatedSVD,
     embeddings: DenseMatrix, tfidf: SparseMatrix, ids: StringTable, titles: StringTable,
-    foldedInCount: Int = 0
+    foldedInCount: Int = 0, approximateIndex: IVFNeighborIndex? = nil
   ) {
     self.configuration = configuration
     self.vectorizer = vectorizer
@@ -83,6 +93,7 @@ public struct PaperIndex: Sendable {
     self.ids = ids
     self.titles = titles
     self.foldedInCount = foldedInCount
+    self.approximateIndex = approximateIndex
     self.lookup = IDLookup()
   }
 
