@@ -156,3 +156,47 @@ struct ClusteringTests {
     #expect(adjustedRandIndex(model.assignments, truth) == 1)
   }
 }
+
+/// Split–merge refinement: escaping the local optimum Lloyd's iterations cannot leave.
+@Suite("Clustering: split–merge refinement")
+struct ClusterRefinementTests {
+  /// Three tight blobs, seeded with two seeds in the first blob and one between the others.
+  static func stuckStart() -> (DenseMatrix, [Int], [Float]) {
+    let (points, truth) = ClusterTestData.blobs(
+      clusters: 3, perCluster: 40, dimensions: 8, spread: 0.03, seed: 17)
+    let a = (0..<points.rows).filter { truth[$0] == 0 }
+    let b = points.row((0..<points.rows).first { truth[$0] == 1 }!)
+    let c = points.row((0..<points.rows).first { truth[$0] == 2 }!)
+    let between = ClusterTestData.unit(zip(b, c).map { Double($0 + $1) }).map(Float.init)
+    return (points, truth, points.row(a[0]) + points.row(a[1]) + between)
+  }
+
+  @Test func lloydAloneStaysInTheLocalOptimum() {
+    let (points, truth, seeds) = Self.stuckStart()
+    let run = LloydIterations.run(
+      points, centroids: seeds, configuration: .init(clusters: 3, refinement: false))
+    #expect(adjustedRandIndex(run.assignments, truth) < 0.9)
+  }
+
+  @Test func aSplitMergeMoveRecoversTheBlobs() {
+    let (points, truth, seeds) = Self.stuckStart()
+    let stuck = LloydIterations.run(
+      points, centroids: seeds, configuration: .init(clusters: 3, refinement: false))
+    let refined = LloydIterations.run(
+      points, centroids: seeds, configuration: .init(clusters: 3))
+    #expect(adjustedRandIndex(refined.assignments, truth) == 1)
+    #expect(refined.objective > stuck.objective)
+    #expect(refined.iterations > stuck.iterations)
+  }
+
+  @Test func noMoveIsMadeWhenNoneGains() throws {
+    let (points, truth) = ClusterTestData.blobs(clusters: 4, perCluster: 30, dimensions: 6, seed: 5)
+    let model = try SphericalKMeans.fit(points, configuration: .init(clusters: 4))
+    let labels = model.assignments
+    #expect(adjustedRandIndex(labels, truth) == 1)
+    #expect(
+      SplitMergeRefinement.improvedCentroids(
+        points, labels: labels, count: 4, centroids: model.centroids.elements, minimumGain: 1e-6)
+        == nil)
+  }
+}
