@@ -70,8 +70,12 @@ enum LloydIterations {
     var sums: [Double]
   }
 
-  /// Sums the members of every cluster in Double, in increasing row order, one cluster per
-  /// task, so the result does not depend on the number of threads.
+  /// Rows summed in Float before their sum is added to the Double total.
+  static let flushEvery = 64
+
+  /// Sums the members of every cluster in increasing row order, one cluster per task, so
+  /// the result does not depend on the number of threads: Float sums of `flushEvery` rows at
+  /// a time, added into Double totals.
   static func clusterSums(_ points: DenseMatrix, labels: [Int], count k: Int) -> ClusterSums {
     let n = points.rows, d = points.columns
     // Counting sort: the members of cluster c are order[offsets[c]..<offsets[c + 1]].
@@ -91,11 +95,20 @@ enum LloydIterations {
         let shared = UnsafeSendable((order, sums))
         parallelForEach(chunks: tasks) { task in
           let (order, sums) = shared.value
+          // Float partial sums of up to `flushEvery` rows (fast), flushed into Double.
+          let partial = UnsafeMutablePointer<Float>.allocate(capacity: d)
+          defer { partial.deallocate() }
           for c in chunkRange(task, of: tasks, count: k) {
             let sum = sums.baseAddress! + c * d
-            for member in order[offsets[c]..<offsets[c + 1]] {
-              let row = points.baseAddress + Int(member) * d
-              for j in 0..<d { sum[j] += Double(row[j]) }
+            var start = offsets[c]
+            while start < offsets[c + 1] {
+              let end = min(offsets[c + 1], start + flushEvery)
+              partial.update(repeating: 0, count: d)
+              for member in order[start..<end] {
+                VectorKernels.add(points.baseAddress + Int(member) * d, into: partial, count: d)
+              }
+              VectorKernels.accumulate(partial, into: sum, count: d)
+              start = end
             }
           }
         }

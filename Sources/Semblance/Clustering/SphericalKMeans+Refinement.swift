@@ -26,9 +26,8 @@ enum SplitMergeRefinement {
       (0..<d).reduce(0.0) { $0 + clusters.sums[c * d + $1] * clusters.sums[c * d + $1] }
         .squareRoot()
     }
-    let splits = bestSplits(points, clusters: clusters, norms: norms, count: k)
-    guard let split = splits.indices.max(by: { splits[$0].gain < splits[$1].gain }),
-      splits[split].gain > minimumGain
+    guard let (split, best) = bestSplit(points, clusters: clusters, norms: norms, count: k),
+      best.gain > minimumGain
     else { return nil }
     // Merge losses from the Gram matrix of the sums.
     var gram = [Double](repeating: 0, count: k * k)
@@ -47,14 +46,14 @@ enum SplitMergeRefinement {
         if loss < merge.loss { merge = (i, j, loss) }
       }
     }
-    guard merge.i >= 0, splits[split].gain - merge.loss > minimumGain else { return nil }
+    guard merge.i >= 0, best.gain - merge.loss > minimumGain else { return nil }
     var moved = centroids
     let union = (0..<d).map { clusters.sums[merge.i * d + $0] + clusters.sums[merge.j * d + $0] }
     let unionNorm = union.reduce(0) { $0 + $1 * $1 }.squareRoot()
     for j in 0..<d {
       moved[merge.i * d + j] = unionNorm > 0 ? Float(union[j] / unionNorm) : centroids[merge.i * d + j]
-      moved[split * d + j] = splits[split].centroids[j]
-      moved[merge.j * d + j] = splits[split].centroids[d + j]
+      moved[split * d + j] = best.centroids[j]
+      moved[merge.j * d + j] = best.centroids[d + j]
     }
     return moved
   }
@@ -65,67 +64,119 @@ enum SplitMergeRefinement {
     var gain: Double = -.infinity
   }
 
-  /// The best 2-means split of every cluster, one cluster per task.
+  /// The 2-means split with the largest gain (the lower cluster on a tie), or nil when no
+  /// cluster can be split.
   ///
-  /// The split is seeded with the member least similar to the cluster's centroid and the
-  /// member least similar to that one (the lower row on ties), so it is deterministic.
-  static func bestSplits(
+  /// A split of c cannot gain more than c's distortion `n_c − ‖S_c‖`, the sum of
+  /// `1 − cos` over its (unit) members, so clusters are tried by decreasing distortion, a
+  /// batch at a time, and the search stops once no untried cluster could beat the best
+  /// split found. The result is the same as trying every cluster.
+  static func bestSplit(
     _ points: DenseMatrix, clusters: LloydIterations.ClusterSums, norms: [Double], count k: Int
-  ) -> [Split] {
-    let d = points.columns
-    let tasks = min(k, points.rows < 4096 ? 1 : processorCount)
-    let chunks = parallelMap(chunks: tasks) { task -> [Split] in
-      chunkRange(task, of: tasks, count: k).map { c in
-        let members = clusters.order[clusters.offsets[c]..<clusters.offsets[c + 1]].map(Int.init)
-        guard members.count >= 2, norms[c] > 0 else { return Split() }
-        let rows = DenseMatrix(
-          rows: members.count, columns: d,
-          storage: Storage(KMeansPlusPlus.gatherRows(points, members)))
-        let mean = (0..<d).map { Float(clusters.sums[c * d + $0] / norms[c]) }
-        let first = leastSimilar(rows, to: mean)
-        let second = leastSimilar(rows, to: rows.row(first))
-        guard first != second else { return Split() }
-        var centroids = rows.row(first) + rows.row(second)
-        var labels = [Int](repeating: -1, count: members.count)
-        var scores = [Float](repeating: 0, count: members.count)
-        var sums = [Double](repeating: 0, count: 2 * d)
-        for _ in 0..<splitIterations {
-          let changed = NearestCentroid.assign(
-            rows, centroids: centroids, count: 2, labels: &labels, scores: &scores)
-          for j in 0..<(2 * d) { sums[j] = 0 }
-          for (row, label) in labels.enumerated() {
-            for j in 0..<d { sums[label * d + j] += Double(rows[row, j]) }
-          }
-          for side in 0..<2 {
-            let norm = (0..<d).reduce(0.0) { $0 + sums[side * d + $1] * sums[side * d + $1] }
-              .squareRoot()
-            guard norm > 0 else { return Split() }  // one side is empty or cancels out
-            for j in 0..<d { centroids[side * d + j] = Float(sums[side * d + j] / norm) }
-          }
-          if changed == 0 { break }
-        }
-        let gain = (0..<2).reduce(-norms[c]) { total, side in
-          total + (0..<d).reduce(0.0) { $0 + sums[side * d + $1] * sums[side * d + $1] }
-            .squareRoot()
-        }
-        return Split(centroids: centroids, gain: gain)
+  ) -> (cluster: Int, split: Split)? {
+    let sizes = (0..<k).map { Double(clusters.offsets[$0 + 1] - clusters.offsets[$0]) }
+    let distortion = (0..<k).map { sizes[$0] - norms[$0] }
+    let order = (0..<k).sorted { distortion[$0] != distortion[$1] ? distortion[$0] > distortion[$1] : $0 < $1 }
+    let batch = max(1, processorCount)
+    var best: (cluster: Int, split: Split)?
+    var next = 0
+    while next < k {
+      if let best, distortion[order[next]] < best.split.gain { break }
+      let tried = Array(order[next..<min(k, next + batch)])
+      let splits = parallelMap(chunks: tried.count) { position in
+        split(points, cluster: tried[position], clusters: clusters, norm: norms[tried[position]])
       }
+      for (cluster, split) in zip(tried, splits) where split.gain > -.infinity {
+        if best == nil || split.gain > best!.split.gain
+          || (split.gain == best!.split.gain && cluster < best!.cluster)
+        {
+          best = (cluster, split)
+        }
+      }
+      next += tried.count
     }
-    return chunks.flatMap { $0 }
+    return best
   }
 
-  /// The row with the lowest inner product with `vector` (the first on a tie).
-  static func leastSimilar(_ rows: DenseMatrix, to vector: [Float]) -> Int {
-    var scores = [Float](repeating: 0, count: rows.rows)
-    vector.withUnsafeBufferPointer { vector in
-      scores.withUnsafeMutableBufferPointer { scores in
-        BLAS.sgemv(
-          .none, m: rows.rows, n: rows.columns, a: rows.baseAddress, lda: rows.columns,
-          x: vector.baseAddress!, y: scores.baseAddress!)
+  /// The 2-means split of cluster c, seeded with the member least similar to the cluster's
+  /// centroid and the member least similar to that one (the lower row on ties).
+  static func split(
+    _ points: DenseMatrix, cluster c: Int, clusters: LloydIterations.ClusterSums, norm: Double
+  ) -> Split {
+    let d = points.columns
+    let count = clusters.offsets[c + 1] - clusters.offsets[c]
+    guard count >= 2, norm > 0 else { return Split() }
+    return clusters.order.withUnsafeBufferPointer { order in
+      let members = UnsafeBufferPointer(
+        rebasing: order[clusters.offsets[c]..<clusters.offsets[c + 1]])
+      let mean = (0..<d).map { Float(clusters.sums[c * d + $0] / norm) }
+      let first = mean.withUnsafeBufferPointer {
+        leastSimilar(points, members: members, to: $0.baseAddress!)
+      }
+      let second = leastSimilar(points, members: members, to: points.baseAddress + first * d)
+      guard first != second else { return Split() }
+      var sides = [UInt8](repeating: 2, count: count)
+      var sums = [Double](repeating: 0, count: 2 * d)
+      var centroids = points.row(first) + points.row(second)
+      let partial = UnsafeMutablePointer<Float>.allocate(capacity: 2 * d)
+      defer { partial.deallocate() }
+      return centroids.withUnsafeMutableBufferPointer { centroids in
+        sums.withUnsafeMutableBufferPointer { sums in
+          sides.withUnsafeMutableBufferPointer { sides in
+            let a = centroids.baseAddress!, b = a + d
+            for _ in 0..<splitIterations {
+              var changed = 0
+              sums.update(repeating: 0)
+              var start = 0
+              while start < count {
+                let end = min(count, start + LloydIterations.flushEvery)
+                partial.update(repeating: 0, count: 2 * d)
+                for position in start..<end {
+                  let row = points.baseAddress + Int(members[position]) * d
+                  let side: UInt8 =
+                    VectorKernels.dot(row, b, count: d) > VectorKernels.dot(row, a, count: d)
+                    ? 1 : 0
+                  if sides[position] != side {
+                    sides[position] = side
+                    changed += 1
+                  }
+                  VectorKernels.add(row, into: partial + Int(side) * d, count: d)
+                }
+                VectorKernels.accumulate(partial, into: sums.baseAddress!, count: 2 * d)
+                start = end
+              }
+              for side in 0..<2 {
+                let sum = sums.baseAddress! + side * d
+                let norm = VectorKernels.norm(sum, count: d)
+                guard norm > 0 else { return Split() }  // one side is empty or cancels out
+                for j in 0..<d { centroids[side * d + j] = Float(sum[j] / norm) }
+              }
+              if changed == 0 { break }
+            }
+            let gain =
+              VectorKernels.norm(sums.baseAddress!, count: d)
+              + VectorKernels.norm(sums.baseAddress! + d, count: d) - norm
+            return Split(centroids: Array(centroids), gain: gain)
+          }
+        }
       }
     }
-    var worst = 0
-    for row in 1..<rows.rows where scores[row] < scores[worst] { worst = row }
+  }
+
+  /// The member with the lowest inner product with `vector` (the first on a tie).
+  static func leastSimilar(
+    _ points: DenseMatrix, members: UnsafeBufferPointer<Int32>, to vector: UnsafePointer<Float>
+  ) -> Int {
+    let d = points.columns
+    var worst = Int(members[0])
+    var lowest = Float.infinity
+    for member in members {
+      let score = VectorKernels.dot(points.baseAddress + Int(member) * d, vector, count: d)
+      if score < lowest {
+        lowest = score
+        worst = Int(member)
+      }
+    }
     return worst
   }
 }

@@ -6,12 +6,12 @@ import Foundation
 /// with probability proportional to their cosine distance `1 − cos` to the nearest seed so
 /// far (on unit vectors, half the squared Euclidean distance: exactly the D² weighting of
 /// the paper), and the candidate that most reduces the total distance is kept, as in the
-/// greedy variant the paper's experiments use. The candidates are scored together with one
-/// SGEMM. Above `sampleThreshold` points the seeds come from a uniform sample of
+/// greedy variant the paper's experiments use. The candidates are scored together in one
+/// pass over the rows. Above `sampleThreshold` points the seeds come from a uniform sample of
 /// `max(sampleThreshold, 8·k)` points.
 enum KMeansPlusPlus {
   /// Above this many points, seeds are drawn from a sample.
-  static let sampleThreshold = 50_000
+  static let sampleThreshold = 10_000
 
   /// The size of the sample seeds are drawn from, for `n` points and `k` seeds.
   static func sampleSize(points n: Int, seeds k: Int) -> Int {
@@ -62,13 +62,13 @@ enum KMeansPlusPlus {
     let isZero = UnsafeMutableBufferPointer<Bool>.allocate(capacity: m)
     let chosen = UnsafeMutableBufferPointer<Bool>.allocate(capacity: m)
     let cumulative = UnsafeMutableBufferPointer<Double>.allocate(capacity: m)
-    // Inner products of every row with each candidate (m × trials, row-major).
-    let scores = UnsafeMutableBufferPointer<Float>.allocate(capacity: m * trials)
+    // Cosine distances of every row to each candidate (m × trials, row-major).
+    let gaps = UnsafeMutableBufferPointer<Float>.allocate(capacity: m * trials)
     let candidateRows = UnsafeMutableBufferPointer<Float>.allocate(capacity: trials * d)
     let potentials = UnsafeMutableBufferPointer<Double>.allocate(capacity: trials)
     var candidates = [Int](repeating: 0, count: trials)
     defer {
-      for buffer in [distance, scores, candidateRows] as [UnsafeMutableBufferPointer<Float>] {
+      for buffer in [distance, gaps, candidateRows] as [UnsafeMutableBufferPointer<Float>] {
         buffer.deallocate()
       }
       isZero.deallocate()
@@ -86,15 +86,13 @@ enum KMeansPlusPlus {
     }
     var drawn = 0
 
-    /// Makes `row` the next seed; column `column` of `scores` (`width` wide) holds its
-    /// inner products with every row.
+    /// Makes `row` the next seed; column `column` of `gaps` (`width` wide) holds the
+    /// cosine distance of every row to it.
     func take(_ row: Int, column: Int, width: Int) {
       chosen[row] = true
       (seeds.baseAddress! + drawn * d).update(from: rows + row * d, count: d)
       drawn += 1
-      for other in 0..<m {
-        distance[other] = min(distance[other], max(0, 1 - scores[other * width + column]))
-      }
+      for other in 0..<m { distance[other] = min(distance[other], gaps[other * width + column]) }
       distance[row] = 0
     }
 
@@ -112,7 +110,10 @@ enum KMeansPlusPlus {
         }
         target -= 1
       }
-      BLAS.sgemv(.none, m: m, n: d, a: rows, lda: d, x: rows + pick * d, y: scores.baseAddress!)
+      candidateRows.baseAddress!.update(from: rows + pick * d, count: d)
+      scoreCandidates(
+        rows, count: m, dimensions: d, candidates: candidateRows.baseAddress!, trials: 1,
+        distance: distance.baseAddress!, gaps: gaps.baseAddress!, potentials: potentials)
       take(pick, column: 0, width: 1)
     }
 
@@ -139,21 +140,53 @@ enum KMeansPlusPlus {
         candidates[trial] = low
         (candidateRows.baseAddress! + trial * d).update(from: rows + low * d, count: d)
       }
-      BLAS.sgemm(
-        .none, .transposed, m: m, n: trials, k: d, a: rows, lda: d,
-        b: candidateRows.baseAddress!, ldb: d, c: scores.baseAddress!, ldc: trials)
       // Keep the candidate that leaves the smallest total distance (Arthur & Vassilvitskii's
       // greedy variant), the first one on a tie.
-      for trial in 0..<trials { potentials[trial] = 0 }
-      for row in 0..<m {
-        let current = distance[row]
-        for trial in 0..<trials {
-          potentials[trial] += Double(min(current, max(0, 1 - scores[row * trials + trial])))
-        }
-      }
+      scoreCandidates(
+        rows, count: m, dimensions: d, candidates: candidateRows.baseAddress!, trials: trials,
+        distance: distance.baseAddress!, gaps: gaps.baseAddress!, potentials: potentials)
       var best = 0
       for trial in 1..<trials where potentials[trial] < potentials[best] { best = trial }
       take(candidates[best], column: best, width: trials)
+    }
+  }
+
+  /// Rows per task of `scoreCandidates`: a constant, so sums do not depend on the cores.
+  static let scoringChunk = 4096
+
+  /// For every row and candidate, the cosine distance `max(0, 1 − cos)` into `gaps`
+  /// (rows × trials), and for every candidate the total distance that would remain with it
+  /// as a seed, `Σ min(distance, gap)`, into `potentials`.
+  ///
+  /// One pass over the rows with the candidates in cache, instead of an SGEMM that would
+  /// first copy every row into its packed layout for a product only `trials` columns wide.
+  static func scoreCandidates(
+    _ rows: UnsafePointer<Float>, count m: Int, dimensions d: Int,
+    candidates: UnsafePointer<Float>, trials: Int, distance: UnsafePointer<Float>,
+    gaps: UnsafeMutablePointer<Float>, potentials: UnsafeMutableBufferPointer<Double>
+  ) {
+    let chunks = (m + scoringChunk - 1) / scoringChunk
+    var partial = [Double](repeating: 0, count: chunks * trials)
+    partial.withUnsafeMutableBufferPointer { partial in
+      let shared = UnsafeSendable((rows, candidates, distance, gaps, partial))
+      parallelForEach(chunks: chunks) { chunk in
+        let (rows, candidates, distance, gaps, partial) = shared.value
+        let sums = partial.baseAddress! + chunk * trials
+        for row in (chunk * scoringChunk)..<min(m, (chunk + 1) * scoringChunk) {
+          let current = distance[row]
+          for trial in 0..<trials {
+            let score = VectorKernels.dot(rows + row * d, candidates + trial * d, count: d)
+            let gap = max(0, 1 - score)
+            gaps[row * trials + trial] = gap
+            sums[trial] += Double(min(current, gap))
+          }
+        }
+      }
+      for trial in 0..<trials {
+        var total: Double = 0
+        for chunk in 0..<chunks { total += partial[chunk * trials + trial] }
+        potentials[trial] = total
+      }
     }
   }
 

@@ -17,9 +17,9 @@
 ///   Euclidean distance is `2·(1 − cos)`, so "D² seeding" draws candidates with probability
 ///   proportional to their cosine distance `1 − cos` to the nearest seed so far; of
 ///   `2 + ⌊ln k⌋` candidates, the one that most reduces the total distance becomes the next
-///   seed. Above 50,000 points, seeds are drawn from a uniform sample of
-///   `max(50,000, 8·k)` points (without replacement), which keeps seeding at
-///   O(sample · k · d) while the Lloyd iterations still use every point.
+///   seed. Above 10,000 points, seeds are drawn from a uniform sample of
+///   `max(10,000, 8·k)` points (without replacement), which keeps seeding at
+///   O(sample · k · log k · d) while the Lloyd iterations still use every point.
 /// - Iterations: Lloyd's algorithm. The assignment step is a blocked SGEMM of points ×
 ///   centroids with the argmax fused into the scan of each block, so at most one block of
 ///   scores exists at a time. The update step replaces each centroid with the normalised
