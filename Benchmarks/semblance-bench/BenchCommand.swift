@@ -12,7 +12,10 @@ struct BenchCommand: ParsableCommand {
       Build in release mode first: swift build -c release
 
         semblance-bench generate --documents 34000 -o corpus.jsonl
+        semblance-bench run --corpus corpus.jsonl
+        semblance-bench run --synthetic 10000 --json
+        semblance-bench peak
       """,
-    subcommands: [Generate.self]
+    subcommands: [Generate.self, Run.self, Peak.self]
   )
 }
