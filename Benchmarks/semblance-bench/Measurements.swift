@@ -45,8 +45,11 @@ struct MemorySnapshot: Codable, Sendable {
   /// Current resident set size (bytes), when the platform reports it.
   var currentRSS: Int?
 
+  /// Reads both now. The kernel updates the high-water mark lazily, so a fresh current
+  /// reading can exceed it; the peak is then raised to the current value.
   static func now() -> MemorySnapshot {
-    MemorySnapshot(peakRSS: Memory.peakResidentBytes, currentRSS: Memory.currentResidentBytes)
+    let current = Memory.currentResidentBytes
+    return MemorySnapshot(peakRSS: max(Memory.peakResidentBytes, current ?? 0), currentRSS: current)
   }
 }
 

@@ -92,16 +92,17 @@ struct Pipeline {
   func run() throws -> PipelineRun {
     var stages: [StageMeasurement] = []
     let corpusURL = URL(fileURLWithPath: corpusPath)
-    let corpusBytes =
-      (try FileManager.default.attributesOfItem(atPath: corpusPath)[.size] as? NSNumber)?.intValue
-      ?? 0
 
     // Read: parse the corpus file into papers.
     var start = ContinuousClock.now
     let papers = try Corpus.read(contentsOf: corpusURL)
+    let readSeconds = (ContinuousClock.now - start).seconds
+    let corpusBytes =
+      (try FileManager.default.attributesOfItem(atPath: corpusPath)[.size] as? NSNumber)?.intValue
+      ?? 0
     stages.append(
       StageMeasurement(
-        name: "read", title: "read corpus", seconds: (ContinuousClock.now - start).seconds,
+        name: "read", title: "read corpus", seconds: readSeconds,
         work: Double(corpusBytes), unit: "MB/s", memory: .now()))
 
     // Build: analyze + TF-IDF, SVD and normalisation, split by the progress callback.
