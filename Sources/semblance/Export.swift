@@ -8,9 +8,9 @@ extension SemblanceCommand {
     static let configuration = CommandConfiguration(
       abstract: "Export an index's matrices and lists for other tools.",
       discussion: """
-        --embeddings writes a NumPy .npy file (float32, C order, shape papers × dimensions).
-        --tfidf writes Matrix Market "coordinate real general" (1-based; rows are papers,
-        columns follow the vocabulary). --vocabulary and --ids write one entry per line, in
+        --embeddings writes a NumPy .npy file (float32, C order, shape papers × dimensions). \
+        --tfidf writes Matrix Market "coordinate real general" (1-based; rows are papers, \
+        columns follow the vocabulary). --vocabulary and --ids write one entry per line, in \
         matrix order.
 
         Examples:
