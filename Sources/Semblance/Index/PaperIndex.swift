@@ -32,7 +32,14 @@ public struct PaperIndex: Sendable {
 
   /// A stage of building an index, reported through the progress callback.
   public enum Stage: String, Sendable, CaseIterable {
-    case analyzing, decomposing, embedding, finished
+    /// Tokenizing, counting and weighting the papers (TF-IDF).
+    case analyzing
+    /// Computing the truncated SVD.
+    case decomposing
+    /// Normalising the papers' LSA embeddings.
+    case embedding
+    /// Done.
+    case finished
   }
 
   /// Builds an index of `papers`.
