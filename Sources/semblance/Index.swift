@@ -65,6 +65,12 @@ extension SemblanceCommand {
     @Option(help: "Random seed.")
     var seed: UInt64 = 0
 
+    @Option(help: "Build an IVF index for approximate search: automatic (above 100,000 papers), always or never.")
+    var ivf: IndexConfiguration.ApproximateSearch = .automatic
+
+    @Option(help: "Lists the IVF index probes per query (default: calibrated for recall@10 ≥ 0.95).")
+    var nprobe: Int?
+
     func validate() throws {
       if let ngrams, !(1...2).contains(ngrams) {
         throw ValidationError("--ngrams must be 1 or 2")
@@ -77,6 +83,7 @@ extension SemblanceCommand {
       if let titleWeight, titleWeight < 1 { throw ValidationError("--title-weight must be at least 1") }
       if let maxTerms, maxTerms < 1 { throw ValidationError("--max-terms must be at least 1") }
       if let alpha, !(0...1).contains(alpha) { throw ValidationError("--alpha must be between 0 and 1") }
+      if let nprobe, nprobe < 1 { throw ValidationError("--nprobe must be at least 1") }
       if noStopWords && stopWordFile != nil {
         throw ValidationError("--no-stop-words and --stop-words cannot be combined")
       }
@@ -94,6 +101,8 @@ extension SemblanceCommand {
       if let alpha { configuration.alpha = alpha }
       if stem { configuration.stemmer = .porter }
       configuration.seed = seed
+      configuration.approximateSearch = ivf
+      configuration.nprobe = nprobe
       return configuration
     }
 
@@ -143,3 +152,4 @@ struct CorpusOptions: ParsableArguments {
 }
 
 extension CorpusFormat: ExpressibleByArgument {}
+extension IndexConfiguration.ApproximateSearch: ExpressibleByArgument {}

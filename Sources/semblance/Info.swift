@@ -49,6 +49,14 @@ extension SemblanceCommand {
       var foldedIn: Int
       var notes: [String]
       var topics: [Topic]?
+      /// The IVF index, when the index has one (absent otherwise).
+      var approximateIndex: ApproximateIndex?
+    }
+
+    struct ApproximateIndex: Encodable {
+      var lists: Int
+      var nprobe: Int
+      var calibratedRecall: Double?
     }
 
     func run() throws {
@@ -79,7 +87,10 @@ extension SemblanceCommand {
         explainedVariance: explained,
         explainedVarianceRatio: svd.explainedVarianceRatio.map(Output.decimal),
         emptyDocuments: empty, configuration: paperIndex.configuration,
-        foldedIn: paperIndex.foldedInCount, notes: notes, topics: topics)
+        foldedIn: paperIndex.foldedInCount, notes: notes, topics: topics,
+        approximateIndex: paperIndex.approximateIndex.map {
+          ApproximateIndex(lists: $0.listCount, nprobe: $0.nprobe, calibratedRecall: $0.calibratedRecall)
+        })
       if json {
         Terminal.standardOutput(try Output.json(report))
         return
@@ -99,6 +110,7 @@ extension SemblanceCommand {
         weighting           \(configuration.sublinearTF ? "1 + ln(tf)" : "raw tf") × smoothed idf, \
         min df \(configuration.minDocumentFrequency.map(String.init) ?? "auto"), max df \(configuration.maxDocumentFrequency)
         ranking             α = \(configuration.alpha) (α·LSA + (1−α)·TF-IDF)
+        search              \(Info.searchDescription(report.approximateIndex))
 
         """
       let shown = svd.singularValues.prefix(10).map { String(format: "%.4f", $0) }
@@ -107,6 +119,13 @@ extension SemblanceCommand {
       for note in notes { text += "note: \(note)\n" }
       for topic in topics ?? [] { text += Self.describe(topic) }
       Terminal.standardOutput(text)
+    }
+
+    /// "exact" or the IVF's lists, nprobe and calibrated recall.
+    static func searchDescription(_ ivf: ApproximateIndex?) -> String {
+      guard let ivf else { return "exact (no IVF index)" }
+      let recall = ivf.calibratedRecall.map { String(format: ", calibrated recall@10 %.3f", $0) } ?? ""
+      return "IVF, \(ivf.lists) lists, nprobe \(ivf.nprobe)\(recall)"
     }
   }
 }

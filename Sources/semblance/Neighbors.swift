@@ -35,7 +35,7 @@ extension SemblanceCommand {
 
     func run() throws {
       let paperIndex = try loadIndex(index)
-      let graph = try paperIndex.neighbors(count: count)
+      let graph = try paperIndex.neighbors(count: count, exact: exact)
       let ids = paperIndex.allIDs
       let write: (inout BufferedOutput) throws -> Void = { sink in
         try sink.write("id\tneighbor\trank\tscore\n")

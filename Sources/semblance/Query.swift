@@ -53,7 +53,7 @@ extension SemblanceCommand {
     func run() throws {
       let paperIndex = try loadIndex(index)
       let position = try paperIndex.position(matching: id)
-      let matches = try paperIndex.related(toPosition: position, count: options.count)
+      let matches = try paperIndex.related(toPosition: position, count: options.count, exact: options.exact)
       let terms = try options.explain
         ? matches.map { try paperIndex.explain($0, forPosition: position, count: Output.explainedTerms) }
         : nil
@@ -93,7 +93,7 @@ extension SemblanceCommand {
 
     func run() throws {
       let paperIndex = try loadIndex(index)
-      let matches = try paperIndex.search(text, count: options.count)
+      let matches = try paperIndex.search(text, count: options.count, exact: options.exact)
       let terms = try options.explain
         ? matches.map { try paperIndex.explain($0, forText: text, count: Output.explainedTerms) }
         : nil

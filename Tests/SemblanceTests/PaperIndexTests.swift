@@ -182,6 +182,8 @@ struct IndexConfigurationCodingTests {
     configuration.svdAlgorithm = .exact
     configuration.seed = 99
     configuration.alpha = 0.75
+    configuration.approximateSearch = .always
+    configuration.nprobe = 7
     let data = try JSONEncoder().encode(configuration)
     #expect(try JSONDecoder().decode(IndexConfiguration.self, from: data) == configuration)
     // Stop words are written sorted, so the bytes never depend on hashing order.

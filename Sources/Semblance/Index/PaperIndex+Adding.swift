@@ -19,6 +19,9 @@ extension PaperIndex {
   /// when a large share of the corpus has been folded in (``foldedInCount``), or when the
   /// field's vocabulary has moved on.
   ///
+  /// An IVF index, when there is one, files the new papers under their nearest lists
+  /// (see ``IVFNeighborIndex/adding(_:)``).
+  ///
   /// - Parameter papers: the papers to add, in order; they follow the existing papers.
   /// - Returns: the grown index (the same index when `papers` is empty).
   /// - Throws: `IndexUpdateError.idAlreadyIndexed` when a paper's id is already in the index,
@@ -44,6 +47,7 @@ extension PaperIndex {
       embeddings: embeddings.appendingRows(of: embedded), tfidf: tfidf.appendingRows(of: rows),
       ids: ids.appending(contentsOf: papers.lazy.map(\.id)),
       titles: titles.appending(contentsOf: papers.lazy.map(\.title)),
-      foldedInCount: foldedInCount + papers.count)
+      foldedInCount: foldedInCount + papers.count,
+      approximateIndex: approximateIndex?.adding(embedded))
   }
 }

@@ -64,6 +64,7 @@ extension PaperIndex {
     writer.append(Section.tfidfOffsets, tfidf.offsets)
     writer.append(Section.tfidfIndices, tfidf.indices)
     writer.append(Section.tfidfValues, tfidf.storedValues)
+    try appendApproximateIndex(to: &writer)
     try writer.write(to: url)
   }
 
@@ -159,10 +160,11 @@ extension PaperIndex {
       singularValues: singularValues.array,
       explainedVarianceRatio: metadata.explainedVarianceRatio,
       requestedDimensions: metadata.requestedDimensions, algorithm: metadata.algorithm)
+    let approximateIndex = try PaperIndex.readApproximateIndex(from: file, papers: n, dimensions: d)
     self.init(
       configuration: configuration, vectorizer: vectorizer, svd: svd,
       embeddings: DenseMatrix(rows: n, columns: d, storage: embeddings), tfidf: tfidf,
-      ids: ids, titles: titles, foldedInCount: foldedIn)
+      ids: ids, titles: titles, foldedInCount: foldedIn, approximateIndex: approximateIndex)
   }
 }
 

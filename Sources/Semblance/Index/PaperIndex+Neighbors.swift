@@ -11,22 +11,22 @@ extension PaperIndex {
   /// into the scan of each block; with α < 1 the top `max(100, 10·count)` LSA candidates of
   /// each paper are re-scored with their TF-IDF cosine through one dense scatter row per task.
   ///
+  /// With an IVF index (see `IndexConfiguration.approximateSearch`) the LSA candidates come
+  /// from it, every list scanned once with SGEMM for all the papers that probe it, unless
+  /// `exact` is true.
+  ///
   /// - Throws: `QueryError.invalidCount` unless `1 ≤ count ≤ papers`.
   /// - Complexity: O(n² · d) multiply-adds in SGEMM, plus O(n · candidates · nnz-per-row)
   ///   for the re-ranking.
-  public func neighbors(count: Int) throws -> NeighborGraph {
+  public func neighbors(count: Int, exact: Bool = false) throws -> NeighborGraph {
     guard count >= 1 && count <= self.count else {
       throw QueryError.invalidCount(count, papers: self.count)
     }
     let n = self.count
     let alpha = configuration.alpha
-    let eligible: (Int) -> Bool = { !isEmptyRow($0) }
-    let exact = ExactNeighborIndex(embeddings)
     let candidates = alpha >= 1 ? count : min(max(100, 10 * count), n)
-    let lists = exact.neighbors(ofRows: 0..<n, count: candidates, isEligible: eligible)
-    if alpha >= 1 {
-      return NeighborGraph(lists.enumerated().map { isEmptyRow($0.offset) ? [] : $0.element }, k: count)
-    }
+    let lists = lsaNeighbors(count: candidates, exact: exact)
+    if alpha >= 1 { return NeighborGraph(lists, k: count) }
     // Re-rank each row's candidates by α·LSA + (1−α)·TF-IDF cosine.
     var positions = [Int32](repeating: -1, count: n * count)
     var scores = [Float](repeating: 0, count: n * count)

@@ -9,15 +9,18 @@ extension PaperIndex {
   /// - Parameters:
   ///   - key: a paper id, or a case-insensitive fragment of exactly one paper's title.
   ///   - count: how many results, from 1 to the number of papers.
+  ///   - exact: score every paper even when the index has an IVF (default false).
   /// - Returns: at most `count` matches. A paper with no terms matches nothing.
   /// - Throws: `QueryError.unknownPaper`, `.ambiguousTitle` (listing the candidates) or
   ///   `.invalidCount`.
-  public func related(to key: String, count: Int = 10) throws -> [Match] {
-    try related(toPosition: position(matching: key), count: count)
+  public func related(to key: String, count: Int = 10, exact: Bool = false) throws -> [Match] {
+    try related(toPosition: position(matching: key), count: count, exact: exact)
   }
 
   /// Papers related to the paper at `position`.
-  public func related(toPosition position: Int, count: Int = 10) throws -> [Match] {
+  public func related(toPosition position: Int, count: Int = 10, exact: Bool = false) throws
+    -> [Match]
+  {
     try validate(count: count)
     guard position >= 0 && position < self.count else {
       throw QueryError.unknownPaper("#\(position)")
@@ -25,16 +28,17 @@ extension PaperIndex {
     if isEmptyRow(position) { return [] }
     let query = embeddings.row(position)
     return rank(
-      lsaQuery: query, count: count, excluding: position,
+      lsaQuery: query, count: count, excluding: position, exact: exact,
       tfidfScore: { tfidf.rowDot(position, $0) })
   }
 
   /// Papers about free text, best first: the text is folded into the model
   /// (`normalize(x_tfidf · V)`) and ranked like a paper.
   ///
+  /// - Parameter exact: score every paper even when the index has an IVF (default false).
   /// - Returns: at most `count` matches; none when no word of the text is in the vocabulary.
   /// - Throws: `QueryError.invalidCount`.
-  public func search(_ text: String, count: Int = 10) throws -> [Match] {
+  public func search(_ text: String, count: Int = 10, exact: Bool = false) throws -> [Match] {
     try validate(count: count)
     let (indices, values) = vectorizer.vector(forText: text)
     guard !indices.isEmpty else { return [] }
@@ -42,7 +46,7 @@ extension PaperIndex {
     return indices.withUnsafeBufferPointer { indices in
       values.withUnsafeBufferPointer { values in
         rank(
-          lsaQuery: query, count: count, excluding: nil,
+          lsaQuery: query, count: count, excluding: nil, exact: exact,
           tfidfScore: { SparseMatrix.dot(indices, values, with: tfidf, row: $0) })
       }
     }
@@ -97,18 +101,17 @@ extension PaperIndex {
 
   /// Ranks papers for an LSA query vector: the top `max(100, 10·count)` by LSA cosine,
   /// re-ranked by `α·cos_LSA + (1−α)·cos_TFIDF`. With α = 1, the LSA ranking itself.
+  /// LSA candidates come from the IVF index when there is one, unless `exact`.
   func rank(
-    lsaQuery: [Float], count: Int, excluding: Int?, tfidfScore: (Int) -> Float
+    lsaQuery: [Float], count: Int, excluding: Int?, exact: Bool, tfidfScore: (Int) -> Float
   ) -> [Match] {
     let alpha = configuration.alpha
-    let exact = ExactNeighborIndex(embeddings)
-    let eligible: (Int) -> Bool = { !isEmptyRow($0) }
     if alpha >= 1 {
-      return exact.search(lsaQuery, count: count, excluding: excluding, isEligible: eligible)
+      return lsaCandidates(lsaQuery, count: count, excluding: excluding, exact: exact)
         .map(match)
     }
-    let candidates = exact.search(
-      lsaQuery, count: max(100, 10 * count), excluding: excluding, isEligible: eligible)
+    let candidates = lsaCandidates(
+      lsaQuery, count: max(100, 10 * count), excluding: excluding, exact: exact)
     var top = TopK(capacity: count)
     for candidate in candidates {
       let score = alpha * candidate.score + (1 - alpha) * tfidfScore(candidate.position)

@@ -26,6 +26,9 @@ public struct PaperIndex: Sendable {
   /// How many of the papers were added by ``adding(_:)`` after the model was fitted: the
   /// last `foldedInCount` rows. Their words did not shape the vocabulary, idf or components.
   public let foldedInCount: Int
+  /// The IVF index over `embeddings` that picks LSA candidates, when one was built
+  /// (see `IndexConfiguration.approximateSearch`); nil means every query is exact.
+  public let approximateIndex: IVFNeighborIndex?
   let ids: StringTable
   let titles: StringTable
   let lookup: IDLookup
@@ -38,6 +41,8 @@ public struct PaperIndex: Sendable {
     case decomposing
     /// Normalising the papers' LSA embeddings.
     case embedding
+    /// Building the IVF index for approximate search (only when one is built).
+    case partitioning
     /// Done.
     case finished
   }
@@ -70,17 +75,24 @@ public struct PaperIndex: Sendable {
     progress?(0.4, .decomposing)
     let (svd, coordinates) = try TruncatedSVD.fit(tfidf, configuration: configuration.svdConfiguration)
     progress?(0.9, .embedding)
+    let embeddings = coordinates.normalizedRows()
+    var approximateIndex: IVFNeighborIndex?
+    if configuration.approximateSearch.usesIVF(papers: papers.count) {
+      progress?(0.92, .partitioning)
+      approximateIndex = try PaperIndex.buildApproximateIndex(embeddings, configuration: configuration)
+    }
     self.init(
       configuration: configuration, vectorizer: vectorizer, svd: svd,
-      embeddings: coordinates.normalizedRows(), tfidf: tfidf,
-      ids: StringTable(papers.lazy.map(\.id)), titles: StringTable(papers.lazy.map(\.title)))
+      embeddings: embeddings, tfidf: tfidf,
+      ids: StringTable(papers.lazy.map(\.id)), titles: StringTable(papers.lazy.map(\.title)),
+      approximateIndex: approximateIndex)
     progress?(1, .finished)
   }
 
   init(
     configuration: IndexConfiguration, vectorizer: TfidfVectorizer, svd: TruncatedSVD,
     embeddings: DenseMatrix, tfidf: SparseMatrix, ids: StringTable, titles: StringTable,
-    foldedInCount: Int = 0
+    foldedInCount: Int = 0, approximateIndex: IVFNeighborIndex? = nil
   ) {
     self.configuration = configuration
     self.vectorizer = vectorizer
@@ -90,6 +102,7 @@ public struct PaperIndex: Sendable {
     self.ids = ids
     self.titles = titles
     self.foldedInCount = foldedInCount
+    self.approximateIndex = approximateIndex
     self.lookup = IDLookup()
   }
 

@@ -79,10 +79,11 @@ public struct ExactNeighborIndex: Sendable {
   /// Each core takes a contiguous share of the query blocks and, for each, runs a
   /// single-threaded SGEMM against every database block and scans the scores at once, while
   /// they are still in cache; so the selection overlaps the other core's SGEMM instead of
-  /// adding to it.
-  func neighbors(ofRows queries: Range<Int>, count: Int, isEligible: ((Int) -> Bool)? = nil)
-    -> [[Neighbor]]
-  {
+  /// adding to it. A block of consecutive rows is multiplied in place; any other rows (a
+  /// random sample, say) are gathered into a block first.
+  func neighbors<Rows: RandomAccessCollection<Int>>(
+    ofRows queries: Rows, count: Int, isEligible: ((Int) -> Bool)? = nil
+  ) -> [[Neighbor]] where Rows.Index == Int {
     let n = vectors.rows, d = vectors.columns
     guard n > 0, d > 0, count > 0, !queries.isEmpty else { return queries.map { _ in [] } }
     let queryBlock = ExactNeighborIndex.queryBlock
@@ -95,32 +96,46 @@ public struct ExactNeighborIndex: Sendable {
         parallelForEach(chunks: tasks) { task in
           let databaseBlock = min(ExactNeighborIndex.databaseBlock, n)
           var scores = [Float](repeating: 0, count: queryBlock * databaseBlock)
+          var gathered = [Float](repeating: 0, count: queryBlock * d)
           for block in chunkRange(task, of: tasks, count: blocks) {
-            let blockStart = queries.lowerBound + block * queryBlock
-            let blockCount = min(queryBlock, queries.upperBound - blockStart)
+            let blockStart = queries.startIndex + block * queryBlock
+            let blockCount = min(queryBlock, queries.endIndex - blockStart)
+            let blockRows = queries[blockStart..<(blockStart + blockCount)]
+            let first = blockRows.first!
+            let isConsecutive = blockRows.last! - first == blockCount - 1
+              && zip(blockRows, blockRows.dropFirst()).allSatisfy { $1 == $0 + 1 }
+            if !isConsecutive {
+              gathered.withUnsafeMutableBufferPointer { gathered in
+                for (q, row) in blockRows.enumerated() {
+                  (gathered.baseAddress! + q * d).update(from: vectors.baseAddress + row * d, count: d)
+                }
+              }
+            }
             var heaps = [TopK](repeating: TopK(capacity: count), count: blockCount)
             var start = 0
             while start < n {
               let rows = min(databaseBlock, n - start)
-              scores.withUnsafeMutableBufferPointer { scores in
-                BLAS.sgemm(
-                  .none, .transposed, m: blockCount, n: rows, k: d,
-                  a: vectors.baseAddress + blockStart * d, lda: d,
-                  b: vectors.baseAddress + start * d, ldb: d,
-                  c: scores.baseAddress!, ldc: rows)
+              gathered.withUnsafeBufferPointer { gathered in
+                scores.withUnsafeMutableBufferPointer { scores in
+                  BLAS.sgemm(
+                    .none, .transposed, m: blockCount, n: rows, k: d,
+                    a: isConsecutive ? vectors.baseAddress + first * d : gathered.baseAddress!,
+                    lda: d, b: vectors.baseAddress + start * d, ldb: d,
+                    c: scores.baseAddress!, ldc: rows)
+                }
               }
               scores.withUnsafeBufferPointer { scores in
                 for q in 0..<blockCount {
                   let row = UnsafeBufferPointer(rebasing: scores[(q * rows)..<(q * rows + rows)])
                   ExactNeighborIndex.scan(
-                    row, offset: start, into: &heaps[q], excluding: blockStart + q,
+                    row, offset: start, into: &heaps[q], excluding: blockRows[blockStart + q],
                     isEligible: isEligible)
                 }
               }
               start += rows
             }
             for q in 0..<blockCount {
-              results.value[blockStart - queries.lowerBound + q] = heaps[q].sorted()
+              results.value[blockStart - queries.startIndex + q] = heaps[q].sorted()
             }
           }
         }
@@ -140,6 +155,16 @@ public struct ExactNeighborIndex: Sendable {
     _ row: UnsafeBufferPointer<Float>, offset: Int, into heap: inout TopK, excluding: Int?,
     isEligible: ((Int) -> Bool)?
   ) {
+    scan(row, into: &heap, excluding: excluding, isEligible: isEligible) { offset + $0 }
+  }
+
+  /// Offers every score of `row` to `heap`, where score `i` belongs to row `candidate(i)`
+  /// (for an inverted list, the original row of its `i`-th member).
+  @inline(__always)
+  static func scan(
+    _ row: UnsafeBufferPointer<Float>, into heap: inout TopK, excluding: Int?,
+    isEligible: ((Int) -> Bool)?, candidate: (Int) -> Int
+  ) {
     let count = row.count
     let base = UnsafeRawPointer(row.baseAddress!)
     var index = 0
@@ -147,7 +172,7 @@ public struct ExactNeighborIndex: Sendable {
     func offer(_ index: Int) {
       let score = row[index]
       if score < heap.threshold { return }
-      let candidate = offset + index
+      let candidate = candidate(index)
       if candidate == excluding { return }
       if let isEligible, !isEligible(candidate) { return }
       heap.insert(score, Int32(candidate))

@@ -14,6 +14,12 @@ struct TopK {
     positions.reserveCapacity(self.capacity)
   }
 
+  /// Forgets every kept pair, keeping the capacity (and the storage) for reuse.
+  mutating func removeAll() {
+    scores.removeAll(keepingCapacity: true)
+    positions.removeAll(keepingCapacity: true)
+  }
+
   /// Whether (a, ia) ranks below (b, ib).
   @inline(__always)
   static func isWorse(_ a: Float, _ ia: Int32, than b: Float, _ ib: Int32) -> Bool {

@@ -1,0 +1,133 @@
+import Foundation
+
+extension PaperIndex {
+  /// Builds the IVF index of `embeddings` with the configuration's `nprobe` and seed.
+  static func buildApproximateIndex(
+    _ embeddings: DenseMatrix, configuration: IndexConfiguration
+  ) throws -> IVFNeighborIndex {
+    try IVFNeighborIndex(
+      embeddings,
+      configuration: IVFNeighborIndex.Configuration(
+        nprobe: configuration.nprobe, seed: configuration.seed))
+  }
+
+  /// The `count` best papers by LSA cosine for a query vector, never `excluding` nor a
+  /// paper without terms: from the IVF index when there is one, unless `exact`.
+  func lsaCandidates(
+    _ query: [Float], count: Int, excluding: Int?, exact: Bool
+  ) -> [Neighbor] {
+    let eligible: (Int) -> Bool = { !isEmptyRow($0) }
+    if !exact, let approximateIndex {
+      return query.withUnsafeBufferPointer {
+        approximateIndex.search(
+          $0.baseAddress!, count: count, excluding: excluding, nprobe: nil, isEligible: eligible)
+      }
+    }
+    return ExactNeighborIndex(embeddings).search(
+      query, count: count, excluding: excluding, isEligible: eligible)
+  }
+
+  /// The `count` best other papers of every paper by LSA cosine (none for a paper without
+  /// terms, and never one as a neighbour): from the IVF index when there is one, unless `exact`.
+  func lsaNeighbors(count: Int, exact: Bool) -> [[Neighbor]] {
+    let eligible: (Int) -> Bool = { !isEmptyRow($0) }
+    let lists =
+      if !exact, let approximateIndex {
+        approximateIndex.neighbors(
+          ofRows: 0..<self.count, in: embeddings, count: count, nprobe: nil,
+          excluding: { $0 }, isEligible: eligible)
+      } else {
+        ExactNeighborIndex(embeddings).neighbors(
+          ofRows: 0..<self.count, count: count, isEligible: eligible)
+      }
+    return lists.enumerated().map { isEmptyRow($0.offset) ? [] : $0.element }
+  }
+}
+
+// MARK: - Index file sections
+
+extension PaperIndex {
+  /// Section tags of the IVF index (see Docs/FileFormat.md).
+  enum ApproximateSection {
+    /// JSON: lists, nprobe, calibrated recall.
+    static let metadata: IndexFileTag = "IVFM"
+    /// Centroids, `lists × d` Float32.
+    static let centroids: IndexFileTag = "IVFC"
+    /// List offsets, `lists + 1` Int64.
+    static let offsets: IndexFileTag = "IVFO"
+    /// Original row of every stored vector, in list order, `n` Int32.
+    static let rowIDs: IndexFileTag = "IVFR"
+    /// The embeddings permuted into list order, `n × d` Float32.
+    static let vectors: IndexFileTag = "IVFV"
+
+    static let all = [metadata, centroids, offsets, rowIDs, vectors]
+  }
+
+  /// The small JSON section of the IVF index.
+  struct ApproximateIndexMetadata: Codable {
+    var lists: Int
+    var nprobe: Int
+    var calibratedRecall: Double?
+  }
+
+  /// Adds the IVF sections, when the index has an IVF.
+  func appendApproximateIndex(to writer: inout IndexFileWriter) throws {
+    guard let ivf = approximateIndex else { return }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let metadata = ApproximateIndexMetadata(
+      lists: ivf.listCount, nprobe: ivf.nprobe, calibratedRecall: ivf.calibratedRecall)
+    writer.append(ApproximateSection.metadata, bytes: Array(try encoder.encode(metadata)))
+    writer.append(ApproximateSection.centroids, ivf.centroids.storage)
+    writer.append(ApproximateSection.offsets, ivf.listOffsets)
+    writer.append(ApproximateSection.rowIDs, ivf.rowIDs)
+    writer.append(ApproximateSection.vectors, ivf.listVectors.storage)
+  }
+
+  /// The IVF index of a file, memory-mapped, or nil when the file has none.
+  ///
+  /// - Throws: `IndexFileError.corrupt` when only some IVF sections are present or they do
+  ///   not form an index of `papers` vectors of `dimensions` values.
+  static func readApproximateIndex(
+    from file: IndexFileReader, papers n: Int, dimensions d: Int
+  ) throws -> IVFNeighborIndex? {
+    let present = ApproximateSection.all.filter { file.contains($0) }
+    if present.isEmpty { return nil }
+    func corrupt(_ reason: String) -> IndexFileError {
+      .corrupt(file: file.path, reason: "its IVF index is inconsistent: \(reason)")
+    }
+    guard present.count == ApproximateSection.all.count else {
+      let missing = ApproximateSection.all.filter { !file.contains($0) }
+      throw corrupt("section(s) \(missing.map(\.description).joined(separator: ", ")) are missing")
+    }
+    let metadata: ApproximateIndexMetadata
+    do {
+      metadata = try JSONDecoder().decode(
+        ApproximateIndexMetadata.self, from: Data(try file.bytes(ApproximateSection.metadata)))
+    } catch let error as IndexFileError {
+      throw error
+    } catch {
+      throw corrupt("its metadata is not valid (\(error))")
+    }
+    let lists = metadata.lists
+    guard lists >= 1, lists <= n else { throw corrupt("it has \(lists) lists for \(n) papers") }
+    let centroids = try file.storage(ApproximateSection.centroids, as: Float.self)
+    let vectors = try file.storage(ApproximateSection.vectors, as: Float.self)
+    guard centroids.count == lists * d else {
+      throw corrupt("it has \(centroids.count) centroid values, expected \(lists) × \(d)")
+    }
+    guard vectors.count == n * d else {
+      throw corrupt("it has \(vectors.count) vector values, expected \(n) × \(d)")
+    }
+    do {
+      return try IVFNeighborIndex(
+        centroids: DenseMatrix(rows: lists, columns: d, storage: centroids),
+        listOffsets: try file.storage(ApproximateSection.offsets, as: Int64.self),
+        rowIDs: try file.storage(ApproximateSection.rowIDs, as: Int32.self),
+        listVectors: DenseMatrix(rows: n, columns: d, storage: vectors),
+        nprobe: metadata.nprobe, calibratedRecall: metadata.calibratedRecall)
+    } catch let error as IVFNeighborIndex.StructureError {
+      throw corrupt(error.description)
+    }
+  }
+}

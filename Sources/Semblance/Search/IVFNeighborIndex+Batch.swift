@@ -1,0 +1,180 @@
+extension IVFNeighborIndex {
+  /// Queries gathered per SGEMM call.
+  static let queryTile = 512
+  /// List members scored per SGEMM call.
+  static let listTile = 2_048
+  /// The most centroid scores held at once while choosing probes (4 MB of Float).
+  static let probeScoreBudget = 1 << 20
+  /// The bytes of top-k heaps a batch keeps at once; queries are processed in chunks below it.
+  static let heapBudget = 64 << 20
+
+  /// The `count` best vectors for each row `queries` of `vectors`, never the row that
+  /// `excluding` names for it, found list by list.
+  ///
+  /// Each core takes a contiguous share of the queries and works through it in chunks, with
+  /// single-threaded BLAS calls (as exact all-pairs search does): a chunk first picks its
+  /// probes (one SGEMM against the centroids per block of queries), then its queries are
+  /// grouped by probed list, and each list is scanned once with SGEMM for all the queries of
+  /// the chunk that probe it, the top-k selection fused into the scan of every tile of
+  /// scores. A query gets exactly the results that
+  /// ``search(_:count:excluding:nprobe:isEligible:)`` gives it alone.
+  func neighbors<Rows: RandomAccessCollection<Int>>(
+    ofRows queries: Rows, in vectors: DenseMatrix, count: Int, nprobe: Int?,
+    excluding: (Int) -> Int?, isEligible: ((Int) -> Bool)?
+  ) -> [[Neighbor]] where Rows.Index == Int {
+    assert(vectors.columns == dimensions)
+    let m = queries.count
+    guard count > 0, m > 0 else { return queries.map { _ in [] } }
+    let probes = effectiveProbes(nprobe)
+    let rows = Array(queries)
+    let exclusions = rows.map { excluding($0) ?? -1 }
+    let tasks = min(processorCount, max(1, m / 256))
+    let chunkSize = max(256, min(65_536, IVFNeighborIndex.heapBudget / tasks / (8 * count + 64)))
+    var results = [[Neighbor]](repeating: [], count: m)
+    results.withUnsafeMutableBufferPointer { results in
+      let results = UnsafeSendable(results)
+      let run = {
+        parallelForEach(chunks: tasks) { task in
+          let share = chunkRange(task, of: tasks, count: m)
+          var start = share.lowerBound
+          while start < share.upperBound {
+            let end = min(start + chunkSize, share.upperBound)
+            let found = scanChunk(
+              Array(rows[start..<end]), in: vectors, count: count, nprobe: probes,
+              exclusions: Array(exclusions[start..<end]), isEligible: isEligible)
+            for (offset, list) in found.enumerated() { results.value[start + offset] = list }
+            start = end
+          }
+        }
+      }
+      if tasks > 1 { BLAS.withSingleThreadedCalls(run) } else { run() }
+    }
+    return results
+  }
+
+  /// One chunk of a batch: probes, grouping by list, and the list scans.
+  private func scanChunk(
+    _ rows: [Int], in vectors: DenseMatrix, count: Int, nprobe p: Int, exclusions: [Int],
+    isEligible: ((Int) -> Bool)?
+  ) -> [[Neighbor]] {
+    let q = rows.count, d = dimensions, lists = listCount
+    var probes = [Int32](repeating: 0, count: q * p)
+    // Queries whose best lists hold too few vectors; searched one by one at the end.
+    var needsMore = [Bool](repeating: false, count: q)
+    chooseProbes(
+      rows, in: vectors, nprobe: p, count: count, exclusions: exclusions, probes: &probes,
+      needsMore: &needsMore)
+
+    // Group the queries by probed list (counting sort; queries stay in increasing order).
+    var listStarts = [Int](repeating: 0, count: lists + 1)
+    for query in 0..<q where !needsMore[query] {
+      for j in 0..<p { listStarts[Int(probes[query * p + j]) + 1] += 1 }
+    }
+    for list in 0..<lists { listStarts[list + 1] += listStarts[list] }
+    var listQueries = [Int32](repeating: 0, count: listStarts[lists])
+    var next = listStarts
+    for query in 0..<q where !needsMore[query] {
+      for j in 0..<p {
+        let list = Int(probes[query * p + j])
+        listQueries[next[list]] = Int32(query)
+        next[list] += 1
+      }
+    }
+    probes = []
+
+    var heaps = [TopK](repeating: TopK(capacity: count), count: q)
+    let queryTile = IVFNeighborIndex.queryTile
+    let listTile = max(1, min(IVFNeighborIndex.listTile, largestList))
+    var tileQueries = [Float](repeating: 0, count: queryTile * d)
+    var tileScores = [Float](repeating: 0, count: queryTile * listTile)
+    tileQueries.withUnsafeMutableBufferPointer { tileQueries in
+      tileScores.withUnsafeMutableBufferPointer { tileScores in
+        heaps.withUnsafeMutableBufferPointer { heaps in
+          for list in 0..<lists {
+            let members = listRange(list)
+            let probing = listStarts[list]..<listStarts[list + 1]
+            if members.isEmpty || probing.isEmpty { continue }
+            for tileStart in stride(from: probing.lowerBound, to: probing.upperBound, by: queryTile) {
+              let tq = min(queryTile, probing.upperBound - tileStart)
+              for t in 0..<tq {
+                let row = rows[Int(listQueries[tileStart + t])]
+                (tileQueries.baseAddress! + t * d).update(
+                  from: vectors.baseAddress + row * d, count: d)
+              }
+              for rowStart in stride(from: members.lowerBound, to: members.upperBound, by: listTile) {
+                let tr = min(listTile, members.upperBound - rowStart)
+                BLAS.sgemm(
+                  .none, .transposed, m: tq, n: tr, k: d,
+                  a: tileQueries.baseAddress!, lda: d,
+                  b: listVectors.baseAddress + rowStart * d, ldb: d,
+                  c: tileScores.baseAddress!, ldc: tr)
+                let ids = rowIDs.buffer.baseAddress! + rowStart
+                for t in 0..<tq {
+                  let query = Int(listQueries[tileStart + t])
+                  ExactNeighborIndex.scan(
+                    UnsafeBufferPointer(rebasing: tileScores[(t * tr)..<(t * tr + tr)]),
+                    into: &heaps[query], excluding: exclusions[query],
+                    isEligible: isEligible, candidate: { Int(ids[$0]) })
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+
+    var results = heaps.map { $0.sorted() }
+    for query in 0..<q where needsMore[query] {
+      let exclusion = exclusions[query]
+      results[query] = search(
+        vectors.baseAddress + rows[query] * d, count: count,
+        excluding: exclusion < 0 ? nil : exclusion, nprobe: p, isEligible: isEligible)
+    }
+    return results
+  }
+
+  /// Writes the `p` best lists of every query into `probes` (`p` per query), and marks the
+  /// queries whose `p` best lists hold fewer vectors than they need.
+  private func chooseProbes(
+    _ rows: [Int], in vectors: DenseMatrix, nprobe p: Int, count: Int, exclusions: [Int],
+    probes: inout [Int32], needsMore: inout [Bool]
+  ) {
+    let q = rows.count, d = dimensions, lists = listCount
+    let block = max(1, min(q, IVFNeighborIndex.probeScoreBudget / lists))
+    var gathered = [Float](repeating: 0, count: block * d)
+    var scores = [Float](repeating: 0, count: block * lists)
+    var top = TopK(capacity: p)
+    var blockStart = 0
+    while blockStart < q {
+      let b = min(block, q - blockStart)
+      gathered.withUnsafeMutableBufferPointer { gathered in
+        for t in 0..<b {
+          (gathered.baseAddress! + t * d).update(
+            from: vectors.baseAddress + rows[blockStart + t] * d, count: d)
+        }
+        scores.withUnsafeMutableBufferPointer { scores in
+          BLAS.sgemm(
+            .none, .transposed, m: b, n: lists, k: d, a: gathered.baseAddress!, lda: d,
+            b: centroids.baseAddress, ldb: d, c: scores.baseAddress!, ldc: lists)
+        }
+      }
+      scores.withUnsafeBufferPointer { scores in
+        for t in 0..<b {
+          let query = blockStart + t
+          top.removeAll()
+          ExactNeighborIndex.scan(
+            UnsafeBufferPointer(rebasing: scores[(t * lists)..<(t * lists + lists)]),
+            offset: 0, into: &top, excluding: nil, isEligible: nil)
+          var held = 0
+          for (j, probe) in top.sorted().enumerated() {
+            probes[query * p + j] = Int32(probe.position)
+            held += listSize(probe.position)
+          }
+          let needed = count + (exclusions[query] < 0 ? 0 : 1)
+          needsMore[query] = held < needed && p < lists
+        }
+      }
+      blockStart += b
+    }
+  }
+}
