@@ -13,8 +13,8 @@ extension SemblanceCommand {
         columns follow the vocabulary). --vocabulary and --ids write one entry per line, in \
         matrix order.
 
-        All or nothing: the files are written next to their destinations under temporary
-        names and renamed into place only when every one of them is complete, so a failure
+        All or nothing: the files are written next to their destinations under temporary \
+        names and renamed into place only when every one of them is complete, so a failure \
         (a missing directory, a full disk) leaves no export behind and no existing file changed.
 
         Examples:
