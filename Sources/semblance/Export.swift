@@ -8,13 +8,13 @@ extension SemblanceCommand {
     static let configuration = CommandConfiguration(
       abstract: "Export an index's matrices and lists for other tools.",
       discussion: """
-        --embeddings writes a NumPy .npy file (float32, C order, shape papers × dimensions).
-        --tfidf writes Matrix Market "coordinate real general" (1-based; rows are papers,
-        columns follow the vocabulary). --vocabulary and --ids write one entry per line, in
+        --embeddings writes a NumPy .npy file (float32, C order, shape papers × dimensions). \
+        --tfidf writes Matrix Market "coordinate real general" (1-based; rows are papers, \
+        columns follow the vocabulary). --vocabulary and --ids write one entry per line, in \
         matrix order.
 
-        All or nothing: the files are written next to their destinations under temporary
-        names and renamed into place only when every one of them is complete, so a failure
+        All or nothing: the files are written next to their destinations under temporary \
+        names and renamed into place only when every one of them is complete, so a failure \
         (a missing directory, a full disk) leaves no export behind and no existing file changed.
 
         Examples:

@@ -22,6 +22,8 @@ public struct SparseMatrix: Sendable {
   /// Creates a matrix from CSR arrays, checking their consistency.
   ///
   /// - Parameters:
+  ///   - rows: the number of rows.
+  ///   - columns: the number of columns; every column index is below it.
   ///   - rowOffsets: `rows + 1` non-decreasing offsets, starting at 0 and ending at the
   ///     number of non-zeros.
   ///   - columnIndices: the column of each non-zero, strictly increasing within a row.

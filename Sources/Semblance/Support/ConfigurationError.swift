@@ -10,6 +10,7 @@ public enum ConfigurationError: Error, CustomStringConvertible, Sendable, Equata
   /// The corpus has no papers.
   case emptyCorpus
 
+  /// The message for a person: what went wrong, with the values involved.
   public var description: String {
     switch self {
     case .invalidValue(let option, let value, let expected):
