@@ -1,15 +1,5 @@
 import Semblance
 
-// HOOK: k-means stage.
-//
-// `SphericalKMeans` (DESIGN §4, Clustering) is being written on another branch and is not in
-// the library yet, so `run` reports this stage as skipped and prints no number for it.
-// When it lands, replace the body of `runKMeansStage` with: fit `SphericalKMeans` with
-// `clusters` clusters (seed 0) on `index.embeddings`, and return its assignments, one per
-// paper. `Run` already times the call, records memory, computes the GFLOP/s of the Lloyd
-// iterations it reports, and scores the assignments with
-// `Quality.normalizedMutualInformation` against the labels.
-
 /// What a k-means run gives the benchmark.
 struct KMeansOutcome {
   /// The cluster of each paper, by position.
@@ -19,9 +9,12 @@ struct KMeansOutcome {
 }
 
 /// Why the k-means stage did not run, or nil when it can run.
-let kMeansUnavailableReason: String? = "SphericalKMeans is not in the library yet"
+let kMeansUnavailableReason: String? = nil
 
-/// Clusters the index's embeddings; nil while `SphericalKMeans` does not exist.
+/// Clusters the index's embeddings with `SphericalKMeans` (seed 0, default restarts), as
+/// `semblance cluster -k` does; `Run` times the call and scores the assignments by NMI.
 func runKMeansStage(index: PaperIndex, clusters: Int) throws -> KMeansOutcome? {
-  nil
+  let model = try SphericalKMeans.fit(
+    index.embeddings, configuration: SphericalKMeans.Configuration(clusters: clusters, seed: 0))
+  return KMeansOutcome(assignments: model.assignments.map { Int32($0) }, iterations: model.iterations)
 }
