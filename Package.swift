@@ -6,6 +6,7 @@ let package = Package(
   products: [
     .library(name: "Semblance", targets: ["Semblance"]),
     .executable(name: "semblance", targets: ["semblance"]),
+    .executable(name: "semblance-bench", targets: ["semblance-bench"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -31,6 +32,15 @@ let package = Package(
       ],
       path: "Sources/semblance",
       resources: [.copy("Resources/hf-daily-papers.txt")]
+    ),
+    .executableTarget(
+      name: "semblance-bench",
+      dependencies: [
+        "Semblance",
+        "COpenBLAS",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Benchmarks/semblance-bench"
     ),
     .testTarget(
       name: "SemblanceTests",

@@ -8,10 +8,10 @@ extension SemblanceCommand {
     static let configuration = CommandConfiguration(
       abstract: "Fold new papers into an index without refitting.",
       discussion: """
-        The new papers are analysed with the index's options, weighted with its vocabulary and
-        idf, and projected onto its LSA components; the model itself does not change. Rebuild
-        with `semblance index` once much of the corpus has been added this way. An id that
-        is already in the index is an error. NEW_INDEX may be INDEX itself: it is replaced
+        The new papers are analysed with the index's options, weighted with its vocabulary and \
+        idf, and projected onto its LSA components; the model itself does not change. Rebuild \
+        with `semblance index` once much of the corpus has been added this way. An id that \
+        is already in the index is an error. NEW_INDEX may be INDEX itself: it is replaced \
         atomically.
 
         Examples:

@@ -9,9 +9,9 @@ extension SemblanceCommand {
       commandName: "cluster",
       abstract: "Group the papers of an index into labelled clusters.",
       discussion: """
-        Spherical k-means on the LSA embeddings (k-means++ seeding, several restarts), or
-        with --hierarchical average-linkage clustering cut at k (at most 20,000 papers).
-        --auto picks k in --range by silhouette. Labels are each cluster's strongest terms by
+        Spherical k-means on the LSA embeddings (k-means++ seeding, several restarts), or \
+        with --hierarchical average-linkage clustering cut at k (at most 20,000 papers). \
+        --auto picks k in --range by silhouette. Labels are each cluster's strongest terms by \
         class-based TF-IDF. The same --seed gives the same clusters.
 
         Examples:

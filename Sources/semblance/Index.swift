@@ -8,8 +8,8 @@ extension SemblanceCommand {
     static let configuration = CommandConfiguration(
       abstract: "Build an index file from a corpus of papers.",
       discussion: """
-        The corpus format comes from the file extension (.txt, .jsonl/.ndjson, .json, .csv,
-        .tsv) unless --format is given. JSON and CSV fields default to the arXiv metadata
+        The corpus format comes from the file extension (.txt, .jsonl/.ndjson, .json, .csv, \
+        .tsv) unless --format is given. JSON and CSV fields default to the arXiv metadata \
         snapshot's names: id, title, abstract.
 
         Examples:

@@ -8,7 +8,7 @@ extension SemblanceCommand {
     static let configuration = CommandConfiguration(
       abstract: "Describe an index: sizes, singular values, explained variance, settings.",
       discussion: """
-        --topics N lists the terms with the largest positive and negative loadings on each of
+        --topics N lists the terms with the largest positive and negative loadings on each of \
         the first N LSA components ("topics" in JSON).
 
         Examples:
@@ -26,7 +26,7 @@ extension SemblanceCommand {
     @Option(help: "Show the top terms of the first N LSA components.")
     var topics: Int?
 
-    @Option(name: .customLong("topic-terms"), help: "Terms per side of each topic (default 10).")
+    @Option(name: .customLong("topic-terms"), help: "Terms per side of each topic.")
     var topicTerms = 10
 
     func validate() throws {

@@ -31,10 +31,10 @@ extension SemblanceCommand {
     static let configuration = CommandConfiguration(
       abstract: "List the papers most related to one paper of the index.",
       discussion: """
-        ID is a paper id, or a case-insensitive fragment of exactly one title. An ambiguous
+        ID is a paper id, or a case-insensitive fragment of exactly one title. An ambiguous \
         fragment fails and lists the candidates.
 
-        --explain lists, for each result, the shared terms that contribute most to the pair's
+        --explain lists, for each result, the shared terms that contribute most to the pair's \
         TF-IDF cosine (x_t·y_t), as "terms" in JSON.
 
         Examples:
@@ -75,7 +75,7 @@ extension SemblanceCommand {
       discussion: """
         The text is analysed like an abstract and folded into the index's LSA space.
 
-        --explain lists, for each result, the terms of the text that contribute most to its
+        --explain lists, for each result, the terms of the text that contribute most to its \
         TF-IDF cosine with the paper, as "terms" in JSON.
 
         Examples:

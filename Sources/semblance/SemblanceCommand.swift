@@ -8,9 +8,10 @@ struct SemblanceCommand: ParsableCommand {
     commandName: "semblance",
     abstract: "Find related papers with TF-IDF and LSA.",
     discussion: """
-      Build an index from a corpus of abstracts (txt, jsonl, json, csv or tsv), then ask it for
+      Build an index from a corpus of abstracts (txt, jsonl, json, csv or tsv), then ask it for \
       related papers, free-text search results, or exports for other tools.
 
+      Examples:
         semblance demo
         semblance index papers.jsonl -o papers.idx
         semblance related papers.idx 2401.01234 -k 5

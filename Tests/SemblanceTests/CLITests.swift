@@ -231,9 +231,13 @@ struct CLITests {
 
   // MARK: help
 
-  @Test(
-    "--help prints usage to stdout and exits 0",
-    arguments: [[], ["demo"], ["index"], ["info"], ["related"], ["search"], ["export"]])
+  /// The root command and every subcommand, as Docs/CommandLine.md documents them.
+  static let helpCommands: [[String]] = [
+    [], ["demo"], ["index"], ["info"], ["related"], ["search"], ["neighbors"], ["cluster"],
+    ["add"], ["export"],
+  ]
+
+  @Test("--help prints usage to stdout and exits 0", arguments: helpCommands)
   func help(subcommand: [String]) throws {
     for arguments in [subcommand + ["--help"], subcommand + ["-h"], ["help"] + subcommand] {
       let result = try CLI.run(arguments)
@@ -242,6 +246,34 @@ struct CLITests {
       if let name = subcommand.first {
         #expect(result.stdout.contains("USAGE: semblance \(name)"), "\(result)")
       }
+    }
+  }
+
+  @Test("--help shows at least one example of its own command", arguments: helpCommands)
+  func helpExamples(subcommand: [String]) throws {
+    let result = try CLI.run(subcommand + ["--help"])
+    expectQuietSuccess(result)
+    let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+    let heading = try #require(
+      lines.firstIndex { $0 == "Example:" || $0 == "Examples:" }, "no Example heading: \(result)")
+    // The lines under the heading, up to the next blank line, are invocations of this command.
+    let examples = lines[(heading + 1)...].prefix { !$0.isEmpty }
+    let invocation = (["semblance"] + subcommand).joined(separator: " ")
+    #expect(!examples.isEmpty, "\(result)")
+    for example in examples {
+      #expect(example.hasPrefix("  semblance "), "\(example)")
+      if !subcommand.isEmpty {
+        #expect(example.hasPrefix("  \(invocation)"), "\(example)")
+      }
+    }
+  }
+
+  @Test("the root help lists every subcommand")
+  func helpListsSubcommands() throws {
+    let result = try CLI.run(["--help"])
+    expectQuietSuccess(result)
+    for name in Self.helpCommands.compactMap(\.first) {
+      #expect(result.stdout.contains("\n  \(name) "), "\(name) missing: \(result)")
     }
   }
 

@@ -137,10 +137,10 @@ struct ClusteringTests {
   }
 
   @Test func seedsAreDistinctPointsAndDrawnFromASampleAboveTheThreshold() throws {
-    #expect(KMeansPlusPlus.sampleSize(points: 50_000, seeds: 10) == 50_000)
-    #expect(KMeansPlusPlus.sampleSize(points: 80_000, seeds: 10) == 50_000)
-    #expect(KMeansPlusPlus.sampleSize(points: 80_000, seeds: 9_000) == 72_000)
-    #expect(KMeansPlusPlus.sampleSize(points: 60_000, seeds: 9_000) == 60_000)
+    #expect(KMeansPlusPlus.sampleSize(points: 10_000, seeds: 10) == 10_000)
+    #expect(KMeansPlusPlus.sampleSize(points: 80_000, seeds: 10) == 10_000)
+    #expect(KMeansPlusPlus.sampleSize(points: 80_000, seeds: 2_000) == 16_000)
+    #expect(KMeansPlusPlus.sampleSize(points: 12_000, seeds: 2_000) == 12_000)
     let points = ClusterTestData.randomUnitRows(rows: 50, columns: 4, seed: 8)
     var generator = SeededGenerator(seed: 1)
     let seeds = KMeansPlusPlus.seeds(points, count: 50, using: &generator)
@@ -148,11 +148,55 @@ struct ClusteringTests {
     #expect(rows == Set((0..<50).map { points.row($0) }))
   }
 
-  @Test func sampledSeedingRecoversBlobsAboveFiftyThousandPoints() throws {
+  @Test func sampledSeedingRecoversBlobsAboveTenThousandPoints() throws {
     let (points, truth) = ClusterTestData.blobs(
-      clusters: 4, perCluster: 13_000, dimensions: 6, seed: 21)
+      clusters: 4, perCluster: 4_000, dimensions: 6, seed: 21)
     let model = try SphericalKMeans.fit(
       points, configuration: .init(clusters: 4, restarts: 1, seed: 3))
     #expect(adjustedRandIndex(model.assignments, truth) == 1)
+  }
+}
+
+/// Split–merge refinement: escaping the local optimum Lloyd's iterations cannot leave.
+@Suite("Clustering: split–merge refinement")
+struct ClusterRefinementTests {
+  /// Three tight blobs, seeded with two seeds in the first blob and one between the others.
+  static func stuckStart() -> (DenseMatrix, [Int], [Float]) {
+    let (points, truth) = ClusterTestData.blobs(
+      clusters: 3, perCluster: 40, dimensions: 8, spread: 0.03, seed: 17)
+    let a = (0..<points.rows).filter { truth[$0] == 0 }
+    let b = points.row((0..<points.rows).first { truth[$0] == 1 }!)
+    let c = points.row((0..<points.rows).first { truth[$0] == 2 }!)
+    let between = ClusterTestData.unit(zip(b, c).map { Double($0 + $1) }).map(Float.init)
+    return (points, truth, points.row(a[0]) + points.row(a[1]) + between)
+  }
+
+  @Test func lloydAloneStaysInTheLocalOptimum() {
+    let (points, truth, seeds) = Self.stuckStart()
+    let run = LloydIterations.run(
+      points, centroids: seeds, configuration: .init(clusters: 3, refinement: false))
+    #expect(adjustedRandIndex(run.assignments, truth) < 0.9)
+  }
+
+  @Test func aSplitMergeMoveRecoversTheBlobs() {
+    let (points, truth, seeds) = Self.stuckStart()
+    let stuck = LloydIterations.run(
+      points, centroids: seeds, configuration: .init(clusters: 3, refinement: false))
+    let refined = LloydIterations.run(
+      points, centroids: seeds, configuration: .init(clusters: 3))
+    #expect(adjustedRandIndex(refined.assignments, truth) == 1)
+    #expect(refined.objective > stuck.objective)
+    #expect(refined.iterations > stuck.iterations)
+  }
+
+  @Test func noMoveIsMadeWhenNoneGains() throws {
+    let (points, truth) = ClusterTestData.blobs(clusters: 4, perCluster: 30, dimensions: 6, seed: 5)
+    let model = try SphericalKMeans.fit(points, configuration: .init(clusters: 4))
+    let labels = model.assignments
+    #expect(adjustedRandIndex(labels, truth) == 1)
+    #expect(
+      SplitMergeRefinement.improvedCentroids(
+        points, labels: labels, count: 4, centroids: model.centroids.elements, minimumGain: 1e-6)
+        == nil)
   }
 }

@@ -131,6 +131,16 @@ struct LinearAlgebraTests {
     }
   }
 
+  /// An intermediate offset past the non-zeros used to be read through before the decrease
+  /// after it was noticed: out of bounds, a trap in debug builds and a wild read otherwise.
+  @Test("a row offset beyond the non-zeros is rejected before anything is read",
+    arguments: [[0, 3, 2], [0, 1_000_000, 2], [0, Int64.max, 2], [0, 2, -1]] as [[Int64]])
+  func sparseMatrixRejectsOffsetsPastTheEnd(offsets: [Int64]) {
+    #expect(throws: LinearAlgebraError.self) {
+      try SparseMatrix(rows: 2, columns: 3, rowOffsets: offsets, columnIndices: [0, 1], values: [1, 1])
+    }
+  }
+
   @Test func topKBreaksTiesByLowerPosition() {
     var top = TopK(capacity: 3)
     for (position, score) in [(5, 0.5), (1, 0.5), (3, 0.9), (0, 0.1), (2, 0.5)] as [(Int32, Float)] {

@@ -18,6 +18,7 @@ public enum ClusteringError: Error, CustomStringConvertible, Sendable, Equatable
   /// Agglomerative clustering keeps an n × n distance matrix, so it has a size limit.
   case tooManyPoints(Int, limit: Int)
 
+  /// The message for a person: what went wrong, with the values involved.
   public var description: String {
     switch self {
     case .invalidClusterCount(let k, let points):

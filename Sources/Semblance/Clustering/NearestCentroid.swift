@@ -52,10 +52,10 @@ enum NearestCentroid {
                     a: points.baseAddress + blockStart * d, lda: d,
                     b: centroids.baseAddress! + tileStart * d, ldb: d,
                     c: buffer.baseAddress!, ldc: columns)
-                  let block = UnsafeSendable((UnsafeBufferPointer(buffer), bestIndex))
+                  let tileScores = UnsafeSendable((UnsafeBufferPointer(buffer), bestIndex))
                   let first = tileStart
                   parallelForEach(chunks: tasks) { task in
-                    let (buffer, bestIndex) = block.value
+                    let (buffer, bestIndex) = tileScores.value
                     for row in chunkRange(task, of: tasks, count: rows) {
                       var top = best.value[row]
                       var index = bestIndex[row]

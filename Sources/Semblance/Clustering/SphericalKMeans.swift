@@ -13,16 +13,22 @@
 /// model.objective          // Σ cos(point, its centroid)
 /// ```
 ///
-/// - Seeding: k-means++ (Arthur & Vassilvitskii 2007). On unit vectors the squared
-///   Euclidean distance is `2·(1 − cos)`, so "D² seeding" draws each next seed with
-///   probability proportional to its cosine distance `1 − cos` to the nearest seed so far.
-///   Above 50,000 points, seeds are drawn from a uniform sample of
-///   `max(50,000, 8·k)` points (without replacement), which keeps seeding at
-///   O(sample · k · d) while the Lloyd iterations still use every point.
+/// - Seeding: greedy k-means++ (Arthur & Vassilvitskii 2007). On unit vectors the squared
+///   Euclidean distance is `2·(1 − cos)`, so "D² seeding" draws candidates with probability
+///   proportional to their cosine distance `1 − cos` to the nearest seed so far; of
+///   `2 + ⌊ln k⌋` candidates, the one that most reduces the total distance becomes the next
+///   seed. Above 10,000 points, seeds are drawn from a uniform sample of
+///   `max(10,000, 8·k)` points (without replacement), which keeps seeding at
+///   O(sample · k · log k · d) while the Lloyd iterations still use every point.
 /// - Iterations: Lloyd's algorithm. The assignment step is a blocked SGEMM of points ×
 ///   centroids with the argmax fused into the scan of each block, so at most one block of
 ///   scores exists at a time. The update step replaces each centroid with the normalised
 ///   sum of its members.
+/// - Refinement: when the iterations converge, a split–merge move may follow: the cluster
+///   whose 2-means split gains the most objective is split, and the two clusters whose
+///   union loses the least are merged, when the gain exceeds the loss; the iterations then
+///   resume (within `maxIterations` in all). This escapes the common local optimum where one
+///   cluster spans two groups while another group is split in two.
 /// - Empty clusters: a cluster left without members takes the worst-fitting point (lowest
 ///   similarity to its own centroid) from a cluster that has more than one member, and that
 ///   point becomes its centroid. Every cluster of a result has at least one member.
@@ -45,6 +51,8 @@ public struct SphericalKMeans: Sendable {
     public var tolerance: Double
     /// The seed of every random choice.
     public var seed: UInt64
+    /// Whether converged runs try split–merge moves (see `SphericalKMeans`). Default true.
+    public var refinement: Bool
 
     /// Creates a configuration.
     ///
@@ -53,13 +61,14 @@ public struct SphericalKMeans: Sendable {
     /// ```
     public init(
       clusters: Int, restarts: Int = 3, maxIterations: Int = 100, tolerance: Double = 1e-4,
-      seed: UInt64 = 0
+      seed: UInt64 = 0, refinement: Bool = true
     ) {
       self.clusters = clusters
       self.restarts = restarts
       self.maxIterations = maxIterations
       self.tolerance = tolerance
       self.seed = seed
+      self.refinement = refinement
     }
 
     /// Checks every option except `clusters`, which depends on the data.

@@ -32,3 +32,24 @@ struct StringByteSource: ByteSource {
     return count
   }
 }
+
+/// Bytes in memory that need not be valid UTF-8, so that tests and fuzz targets can feed a
+/// parser exactly the bytes a file would hold.
+struct ByteArraySource: ByteSource {
+  private let bytes: [UInt8]
+  private var offset = 0
+
+  init(_ bytes: [UInt8]) {
+    self.bytes = bytes
+  }
+
+  mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(CorpusError) -> Int {
+    let count = Swift.min(buffer.count, bytes.count - offset)
+    guard count > 0, let target = buffer.baseAddress else { return 0 }
+    bytes.withUnsafeBytes { source in
+      target.copyMemory(from: source.baseAddress! + offset, byteCount: count)
+    }
+    offset += count
+    return count
+  }
+}

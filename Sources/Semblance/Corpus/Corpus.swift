@@ -144,6 +144,25 @@ public enum Corpus {
     return papers
   }
 
+  /// Parses raw bytes, which need not be valid UTF-8, exactly as a file holding them is read.
+  static func parse(
+    bytes: [UInt8],
+    format: CorpusFormat,
+    fields: CorpusFields = .default,
+    duplicateIDs: DuplicateIDPolicy = .error,
+    source: String = "<memory>",
+    chunkSize: Int = ChunkedByteReader<ByteArraySource>.defaultChunkSize
+  ) throws -> [Paper] {
+    var papers: [Paper] = []
+    try CorpusStream.run(
+      ByteArraySource(bytes), format: format, fields: fields, duplicateIDs: duplicateIDs,
+      file: source, batchSize: 1 << 16, chunkSize: chunkSize
+    ) { batch in
+      papers.append(contentsOf: batch)
+    }
+    return papers
+  }
+
   static func forEachBatch(
     contentsOf url: URL,
     format: CorpusFormat?,

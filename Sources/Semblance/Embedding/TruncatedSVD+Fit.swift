@@ -3,6 +3,12 @@ extension TruncatedSVD {
   static let exactThreshold = 2_000
   /// The largest smaller-side size `.exact` accepts (its Gram matrix is that size squared).
   static let exactLimit = 20_000
+  /// Singular values at most this fraction of the largest are zero: the input has lower rank.
+  ///
+  /// The Gram eigenvalues are exact to about `order · 2.2e-16` relative, so the noise floor of
+  /// σ stays below 1e-6 · σ₁ for every order the solvers use; V is then formed in single
+  /// precision, where a direction with σ = 1e-5 · σ₁ is still accurate to about 1e-2.
+  static let rankTolerance = 1e-5
 
   /// Decomposes `x` and returns the model with the document coordinates `U Σ`
   /// (one row per input row, not normalised).
@@ -36,6 +42,7 @@ extension TruncatedSVD {
     } catch let failure as LAPACKFailure {
       throw LinearAlgebraError.factorizationFailed(failure.description)
     }
+    factors.dropNullDirections()
     factors.flipSigns()
     let ratios = explainedVarianceRatios(x, embeddings: factors.embeddings)
     let svd = TruncatedSVD(
@@ -57,6 +64,22 @@ extension TruncatedSVD {
     let terms: Int
     let documents: Int
     let k: Int
+
+    /// Sets every direction whose singular value ``TruncatedSVD/rankTolerance`` marks as zero
+    /// to exactly zero: its σ, its column of V and its column of U Σ.
+    ///
+    /// Rank-deficient input (duplicate papers, fewer distinct papers than dimensions) has
+    /// singular values that are only rounding noise. V = Xᵀ U Σ⁻¹ would divide single-precision
+    /// noise by them, giving components of any size, even infinities, and NaN scores.
+    mutating func dropNullDirections() {
+      let largest = singularValues.max() ?? 0
+      let cutoff = largest * TruncatedSVD.rankTolerance
+      for column in 0..<k where !(singularValues[column] > cutoff) {
+        singularValues[column] = 0
+        for row in 0..<terms { components[row * k + column] = 0 }
+        for row in 0..<documents { embeddings[row * k + column] = 0 }
+      }
+    }
 
     /// Makes the largest-magnitude entry of each column of V positive (first on ties),
     /// flipping the matching column of U Σ.

@@ -14,6 +14,10 @@
 /// with oversampling and power iterations, each iterate re-orthonormalised by a QR (LQ)
 /// factorisation, followed by the exact decomposition of the small projected matrix.
 ///
+/// When the input has lower rank than the dimensions asked for (duplicate papers, or fewer
+/// distinct papers than dimensions), the singular values beyond the rank are only rounding
+/// noise: every one at most 1e-5 · σ₁ is set to 0, with its columns of V and U Σ.
+///
 /// Signs are fixed as scikit-learn's `svd_flip` does for components: the largest-magnitude
 /// entry of each column of V is positive. The same input and seed give bit-identical output.
 public struct TruncatedSVD: Sendable {

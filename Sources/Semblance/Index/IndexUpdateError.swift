@@ -20,6 +20,7 @@ public enum IndexUpdateError: Error, CustomStringConvertible, Sendable, Equatabl
     }
   }
 
+  /// The message for a person: what went wrong, with the values involved.
   public var description: String {
     switch self {
     case .idAlreadyIndexed(let id, let position):

@@ -13,7 +13,7 @@ extension PaperIndex {
   /// hybrid ranking score. The LSA part has no per-term breakdown.
   ///
   /// - Parameters:
-  ///   - match: a result of ``related(to:count:)`` or any other query on this index.
+  ///   - match: a result of ``related(to:count:exact:)`` or any other query on this index.
   ///   - key: the paper the match is related to: an id or a unique title fragment.
   ///   - count: keep only this many terms (default: all shared terms).
   /// - Returns: the shared terms, by contribution descending (ties by vocabulary order).
@@ -33,7 +33,7 @@ extension PaperIndex {
   }
 
   /// Why a search result matches free text: the terms of the text's TF-IDF vector (analysed
-  /// like an abstract, as ``search(_:count:)`` does) that the paper shares, with their
+  /// like an abstract, as ``search(_:count:exact:)`` does) that the paper shares, with their
   /// contributions to the cosine, largest first.
   ///
   /// ```swift

@@ -1,6 +1,6 @@
 extension PaperIndex {
   /// The all-pairs k-nearest-neighbour graph: every paper's `count` most related papers,
-  /// ranked exactly as `related(to:count:)` ranks them (hybrid by default).
+  /// ranked exactly as `related(to:count:exact:)` ranks them (hybrid by default).
   ///
   /// ```swift
   /// let graph = try index.neighbors(count: 10)

@@ -35,7 +35,10 @@ extension PaperIndex {
   /// Papers about free text, best first: the text is folded into the model
   /// (`normalize(x_tfidf · V)`) and ranked like a paper.
   ///
-  /// - Parameter exact: score every paper even when the index has an IVF (default false).
+  /// - Parameters:
+  ///   - text: free text, analysed like an abstract; words outside the vocabulary are ignored.
+  ///   - count: how many results, from 1 to the number of papers.
+  ///   - exact: score every paper even when the index has an IVF (default false).
   /// - Returns: at most `count` matches; none when no word of the text is in the vocabulary.
   /// - Throws: `QueryError.invalidCount`.
   public func search(_ text: String, count: Int = 10, exact: Bool = false) throws -> [Match] {

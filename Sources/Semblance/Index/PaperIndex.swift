@@ -35,7 +35,16 @@ public struct PaperIndex: Sendable {
 
   /// A stage of building an index, reported through the progress callback.
   public enum Stage: String, Sendable, CaseIterable {
-    case analyzing, decomposing, embedding, partitioning, finished
+    /// Tokenizing, counting and weighting the papers (TF-IDF).
+    case analyzing
+    /// Computing the truncated SVD.
+    case decomposing
+    /// Normalising the papers' LSA embeddings.
+    case embedding
+    /// Building the IVF index for approximate search (only when one is built).
+    case partitioning
+    /// Done.
+    case finished
   }
 
   /// Builds an index of `papers`.

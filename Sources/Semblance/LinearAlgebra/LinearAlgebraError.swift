@@ -7,6 +7,7 @@ public enum LinearAlgebraError: Error, CustomStringConvertible, Sendable, Equata
   /// A LAPACK routine failed to converge.
   case factorizationFailed(String)
 
+  /// The message for a person: what went wrong, with the values involved.
   public var description: String {
     switch self {
     case .dimensionMismatch(let detail): "dimension mismatch: \(detail)"

@@ -24,9 +24,8 @@ extension SparseMatrix {
 
   /// Adds `self · b` into `output` (row-major, `rows × width`), where `b` is `columns × width`.
   ///
-  /// Each output row is accumulated in registers, 64 columns at a time (four 16-lane SIMD
-  /// accumulators), over all of that row's non-zeros, and stored once: the rows of `b` are
-  /// only read. Rows are split into contiguous blocks, one per task (no atomics).
+  /// Each output row is accumulated in registers, 32 columns at a time, over all of that row's
+  /// non-zeros, and stored once: the rows of `b` are only read. Rows are split into contiguous blocks, one per task (no atomics).
   func multiply(
     into output: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, width: Int
   ) {
@@ -41,33 +40,39 @@ extension SparseMatrix {
         if start == end { continue }
         let target = UnsafeMutableRawPointer(output + row * width)
         var column = 0
-        while column + 64 <= width {
-          var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+        // 32 columns per pass in eight 4-lane accumulators: eight SSE registers, so nothing
+        // spills on baseline x86-64 (sixteen-lane vectors would need all sixteen).
+        while column + 32 <= width {
+          var a0 = SIMD4<Float>(), a1 = SIMD4<Float>(), a2 = SIMD4<Float>(), a3 = SIMD4<Float>()
+          var a4 = SIMD4<Float>(), a5 = SIMD4<Float>(), a6 = SIMD4<Float>(), a7 = SIMD4<Float>()
           for position in start..<end {
-            let value = SIMD16<Float>(repeating: values[position])
-            let base = (Int(indices[position]) * width + column) * 4
-            a0 += value * source.loadUnaligned(fromByteOffset: base, as: SIMD16<Float>.self)
-            a1 += value * source.loadUnaligned(fromByteOffset: base + 64, as: SIMD16<Float>.self)
-            a2 += value * source.loadUnaligned(fromByteOffset: base + 128, as: SIMD16<Float>.self)
-            a3 += value * source.loadUnaligned(fromByteOffset: base + 192, as: SIMD16<Float>.self)
+            let value = SIMD4<Float>(repeating: values[position])
+            let from = source + (Int(indices[position]) * width + column) * 4
+            a0 += value * from.loadUnaligned(fromByteOffset: 0, as: SIMD4<Float>.self)
+            a1 += value * from.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self)
+            a2 += value * from.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self)
+            a3 += value * from.loadUnaligned(fromByteOffset: 48, as: SIMD4<Float>.self)
+            a4 += value * from.loadUnaligned(fromByteOffset: 64, as: SIMD4<Float>.self)
+            a5 += value * from.loadUnaligned(fromByteOffset: 80, as: SIMD4<Float>.self)
+            a6 += value * from.loadUnaligned(fromByteOffset: 96, as: SIMD4<Float>.self)
+            a7 += value * from.loadUnaligned(fromByteOffset: 112, as: SIMD4<Float>.self)
           }
-          let at = column * 4
-          target.storeBytes(of: target.loadUnaligned(fromByteOffset: at, as: SIMD16<Float>.self) + a0, toByteOffset: at, as: SIMD16<Float>.self)
-          target.storeBytes(of: target.loadUnaligned(fromByteOffset: at + 64, as: SIMD16<Float>.self) + a1, toByteOffset: at + 64, as: SIMD16<Float>.self)
-          target.storeBytes(of: target.loadUnaligned(fromByteOffset: at + 128, as: SIMD16<Float>.self) + a2, toByteOffset: at + 128, as: SIMD16<Float>.self)
-          target.storeBytes(of: target.loadUnaligned(fromByteOffset: at + 192, as: SIMD16<Float>.self) + a3, toByteOffset: at + 192, as: SIMD16<Float>.self)
-          column += 64
-        }
-        while column + 16 <= width {
-          var a0 = SIMD16<Float>()
-          for position in start..<end {
-            let value = SIMD16<Float>(repeating: values[position])
-            let base = (Int(indices[position]) * width + column) * 4
-            a0 += value * source.loadUnaligned(fromByteOffset: base, as: SIMD16<Float>.self)
+          let to = target + column * 4
+          @inline(__always)
+          func add(_ sum: SIMD4<Float>, at offset: Int) {
+            to.storeBytes(
+              of: to.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self) + sum,
+              toByteOffset: offset, as: SIMD4<Float>.self)
           }
-          let at = column * 4
-          target.storeBytes(of: target.loadUnaligned(fromByteOffset: at, as: SIMD16<Float>.self) + a0, toByteOffset: at, as: SIMD16<Float>.self)
-          column += 16
+          add(a0, at: 0)
+          add(a1, at: 16)
+          add(a2, at: 32)
+          add(a3, at: 48)
+          add(a4, at: 64)
+          add(a5, at: 80)
+          add(a6, at: 96)
+          add(a7, at: 112)
+          column += 32
         }
         if column < width {
           let out = output + row * width

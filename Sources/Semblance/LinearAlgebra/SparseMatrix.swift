@@ -22,6 +22,8 @@ public struct SparseMatrix: Sendable {
   /// Creates a matrix from CSR arrays, checking their consistency.
   ///
   /// - Parameters:
+  ///   - rows: the number of rows.
+  ///   - columns: the number of columns; every column index is below it.
   ///   - rowOffsets: `rows + 1` non-decreasing offsets, starting at 0 and ending at the
   ///     number of non-zeros.
   ///   - columnIndices: the column of each non-zero, strictly increasing within a row.
@@ -66,6 +68,9 @@ public struct SparseMatrix: Sendable {
     for row in 0..<rows {
       let start = offsets[row], end = offsets[row + 1]
       guard start <= end else { throw fail("row offsets decrease at row \(row)") }
+      guard end <= Int64(indices.count) else {
+        throw fail("row \(row) ends at offset \(end), past the \(indices.count) non-zeros")
+      }
       var previous: Int32 = -1
       for position in Int(start)..<Int(end) {
         let column = indices[position]

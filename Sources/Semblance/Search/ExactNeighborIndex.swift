@@ -28,8 +28,9 @@ public struct ExactNeighborIndex: Sendable {
   ///
   /// - Parameters:
   ///   - query: a vector of `vectors.columns` values.
+  ///   - count: how many rows to return at most.
   ///   - excluding: a row never returned (the query paper itself), or nil.
-  ///   - isEligible: rows for which this returns false are skipped.
+  /// - Returns: the rows by descending score; ties go to the lower row.
   /// - Precondition: `query.count == vectors.columns`.
   public func search(
     _ query: [Float], count: Int, excluding: Int? = nil

@@ -10,8 +10,11 @@ public enum QueryError: Error, CustomStringConvertible, Sendable, Equatable {
 
   /// A paper that a title fragment matched.
   public struct Candidate: Sendable, Hashable {
+    /// The paper's id.
     public var id: String
+    /// The paper's title.
     public var title: String
+    /// Creates a candidate.
     public init(id: String, title: String) {
       self.id = id
       self.title = title
@@ -21,6 +24,7 @@ public enum QueryError: Error, CustomStringConvertible, Sendable, Equatable {
   /// At most this many candidates are listed for an ambiguous title fragment.
   static let candidateLimit = 20
 
+  /// The message for a person: what went wrong, with the values involved.
   public var description: String {
     switch self {
     case .unknownPaper(let key):

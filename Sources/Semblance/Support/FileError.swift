@@ -13,6 +13,7 @@ public struct FileError: Error, CustomStringConvertible, Sendable, Equatable {
   /// The system's explanation.
   public var reason: String
 
+  /// Creates an error for the file at `path`.
   public init(path: String, operation: String, reason: String) {
     self.path = path
     self.operation = operation
@@ -24,5 +25,6 @@ public struct FileError: Error, CustomStringConvertible, Sendable, Equatable {
     FileError(path: path, operation: operation, reason: String(cString: strerror(errno)))
   }
 
+  /// The message for a person: "cannot <operation> <path>: <reason>".
   public var description: String { "cannot \(operation) \(path): \(reason)" }
 }

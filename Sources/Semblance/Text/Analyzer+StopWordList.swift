@@ -30,7 +30,9 @@ extension Analyzer {
 
   /// Parses the text of a stop-word list (see ``stopWords(contentsOf:)``).
   ///
-  /// - Parameter source: the name used in errors (a path, or `"<text>"`).
+  /// - Parameters:
+  ///   - text: the list: one word per line; `#` starts a comment; blank lines are skipped.
+  ///   - source: the name used in errors (a path, or `"<text>"`).
   /// - Throws: ``StopWordListError/invalidEntry(file:line:entry:)``.
   public static func stopWords(parsing text: String, source: String = "<text>") throws
     -> Set<String>

@@ -135,7 +135,7 @@ public struct Analyzer: Sendable {
     } else {
       scanSegment(title, into: &workspace)
       if stems { stemTokens(in: &workspace) }
-      body(&workspace, Int32(configuration.titleWeight))
+      body(&workspace, Int32(clamping: configuration.titleWeight))
       workspace.segment.removeAll(keepingCapacity: true)
       workspace.tokenStarts.removeAll(keepingCapacity: true)
       workspace.tokenEnds.removeAll(keepingCapacity: true)

@@ -13,6 +13,7 @@ public enum StopWordListError: Error, CustomStringConvertible, Sendable, Equatab
   /// A line holds more than one word.
   case invalidEntry(file: String, line: Int, entry: String)
 
+  /// The message for a person: what went wrong, with the values involved.
   public var description: String {
     switch self {
     case .unreadable(let file, let reason):

@@ -69,7 +69,7 @@ extension TfidfVectorizer {
                   wordCount[Int(id)] = 0
                   touchedWords.append(id)
                 }
-                wordCount[Int(id)] += weight
+                wordCount[Int(id)] = wordCount[Int(id)].saturatingAdd(weight)
               }
               if countsPairs && previous >= 0 {
                 let pair = result.pairs.insert(PairTable.key(previous, id))
@@ -84,7 +84,7 @@ extension TfidfVectorizer {
                   pairCount[Int(pair)] = 0
                   touchedPairs.append(pair)
                 }
-                pairCount[Int(pair)] += weight
+                pairCount[Int(pair)] = pairCount[Int(pair)].saturatingAdd(weight)
               }
               previous = id
             }
@@ -145,6 +145,8 @@ extension TfidfVectorizer {
       wordMaps.append(wordMap)
       pairMaps.append(pairMap)
     }
+
+    guard words.count > 0 else { throw ConfigurationError.noTerms(papers: n) }
 
     // 3. Prune by document frequency. Candidate `c` is word `c`, or bigram `c - words.count`.
     let minimum = configuration.effectiveMinDocumentFrequency(papers: n)
@@ -259,7 +261,7 @@ extension TfidfVectorizer {
           let column = table.find(term)
           guard column >= 0 else { return }
           if docCount[Int(column)] == 0 { touched.append(column) }
-          docCount[Int(column)] += weight
+          docCount[Int(column)] = docCount[Int(column)].saturatingAdd(weight)
         }
         entries.removeAll(keepingCapacity: true)
         for column in touched {
@@ -350,6 +352,16 @@ struct RowBlock {
     return try! SparseMatrix(
       rows: rows, columns: columns, offsets: offsets, indices: indices, values: values,
       validate: false)
+  }
+}
+
+extension Int32 {
+  /// `self + other` for positive counts, stopping at `Int32.max` instead of trapping: a term
+  /// repeated millions of times, or a huge title weight, must not end the process.
+  @inline(__always)
+  func saturatingAdd(_ other: Int32) -> Int32 {
+    let (sum, overflow) = addingReportingOverflow(other)
+    return overflow ? .max : sum
   }
 }
 

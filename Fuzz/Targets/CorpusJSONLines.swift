@@ -1,0 +1,8 @@
+// Fuzz target: the streaming reader for JSON Lines, whole and in tiny chunks.
+@testable import Semblance
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+  fuzzCorpus(data, size, format: .jsonLines)
+  return 0
+}
