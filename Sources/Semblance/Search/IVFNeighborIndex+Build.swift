@@ -78,8 +78,9 @@ extension IVFNeighborIndex {
   /// `trainingSize` vectors, from seeds drawn uniformly among the sample's non-zero vectors.
   ///
   /// Uniform seeds (rather than k-means++) keep seeding at O(lists · d) instead of
-  /// O(sample · lists · d); with thousands of lists and Lloyd iterations after them, the
-  /// partition is as useful for search, which only needs neighbours to share lists.
+  /// O(sample · lists · d), and the Lloyd iterations run without split–merge refinement:
+  /// with thousands of lists, the partition is as useful for search, which only needs
+  /// neighbours to share lists, at a fraction of the cost.
   ///
   /// - Returns: `lists × d` unit centroids, row-major.
   static func trainQuantizer(
@@ -112,7 +113,7 @@ extension IVFNeighborIndex {
     let run = LloydIterations.run(
       sample, centroids: seeds,
       configuration: SphericalKMeans.Configuration(
-        clusters: lists, restarts: 1, maxIterations: iterations, seed: seed))
+        clusters: lists, restarts: 1, maxIterations: iterations, seed: seed, refinement: false))
     return run.centroids
   }
 
