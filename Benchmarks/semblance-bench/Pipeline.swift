@@ -57,6 +57,8 @@ struct PipelineRun: Codable, Sendable {
   var stages: [StageMeasurement]
   var shape: IndexShape
   var quality: QualityMeasurement?
+  /// The IVF index, when the run built one.
+  var ivf: IVFMeasurement?
 }
 
 /// Records when `PaperIndex`'s progress callback first reports each stage, and the memory then.
@@ -85,6 +87,8 @@ struct Pipeline {
   let k: Int
   let clusters: Int
   let queries: Int
+  /// When the index builds an IVF (`--ivf`; by default above 100,000 papers).
+  let approximateSearch: IndexConfiguration.ApproximateSearch
   let peak: SGEMMPeak
   /// Whether to score labels (the first run only; the others time the same work).
   let scoresQuality: Bool
@@ -108,6 +112,7 @@ struct Pipeline {
     // Build: analyze + TF-IDF, SVD and normalisation, split by the progress callback.
     var configuration = IndexConfiguration.default
     configuration.dimensions = dimensions
+    configuration.approximateSearch = approximateSearch
     let clock = StageClock()
     start = ContinuousClock.now
     let index = try PaperIndex(papers, configuration: configuration) { _, stage in
@@ -127,10 +132,18 @@ struct Pipeline {
         StageMeasurement(
           name: "svd", title: "SVD (\(svdModel.label))", seconds: (embedding.0 - decomposing.0).seconds,
           work: svdModel.flops, unit: svdModel.flops == nil ? nil : "GFLOP/s", memory: embedding.1))
+      let partitioning = clock.mark(.partitioning)
       stages.append(
         StageMeasurement(
-          name: "embed", title: "normalise + id tables", seconds: (built - embedding.0).seconds,
-          memory: builtMemory))
+          name: "embed", title: "normalise + id tables",
+          seconds: ((partitioning?.0 ?? built) - embedding.0).seconds,
+          memory: partitioning?.1 ?? builtMemory))
+      if let partitioning, let ivf = index.approximateIndex {
+        stages.append(
+          StageMeasurement(
+            name: "ivf", title: "IVF: \(ivf.listCount) lists, calibrate nprobe",
+            seconds: (built - partitioning.0).seconds, memory: builtMemory))
+      }
     } else {
       stages.append(
         StageMeasurement(
@@ -141,10 +154,27 @@ struct Pipeline {
     // All-pairs kNN on the normalised embeddings.
     start = ContinuousClock.now
     let graph = ExactNeighborIndex(index.embeddings).neighbors(count: min(k, n - 1))
+    let exactSeconds = (ContinuousClock.now - start).seconds
     stages.append(
       StageMeasurement(
-        name: "knn", title: "kNN all pairs (k=\(k))", seconds: (ContinuousClock.now - start).seconds,
+        name: "knn", title: "kNN all pairs (k=\(k))", seconds: exactSeconds,
         work: 2 * Double(n) * Double(n) * Double(d), unit: "GFLOP/s", memory: .now()))
+
+    // The same graph through the IVF index, when there is one.
+    var ivfMeasurement: IVFMeasurement?
+    if let ivf = index.approximateIndex {
+      start = ContinuousClock.now
+      let approximate = ivf.neighbors(count: min(k, n - 1))
+      let seconds = (ContinuousClock.now - start).seconds
+      stages.append(
+        StageMeasurement(
+          name: "ivf-knn", title: "kNN all pairs, IVF (nprobe \(ivf.nprobe))", seconds: seconds,
+          work: Double(n), unit: "queries/s", memory: .now()))
+      ivfMeasurement = IVFMeasurement(
+        lists: ivf.listCount, nprobe: ivf.nprobe, calibratedRecall: ivf.calibratedRecall,
+        k: min(k, n - 1), graphRecall: IVFMeasurement.recall(approximate, exact: graph),
+        speedup: seconds > 0 ? exactSeconds / seconds : 0)
+    }
 
     // k-means: a marked hook until SphericalKMeans exists (see KMeansStage.swift).
     var kMeans: KMeansOutcome?
@@ -220,7 +250,7 @@ struct Pipeline {
       emptyDocuments: index.emptyDocumentCount, corpusBytes: corpusBytes, indexBytes: indexBytes,
       svdAlgorithm: index.svd.algorithm.rawValue, svdPowerIterations: svdModel.powerIterations,
       svdBlockWidth: svdModel.width)
-    return PipelineRun(stages: stages, shape: shape, quality: quality)
+    return PipelineRun(stages: stages, shape: shape, quality: quality, ivf: ivfMeasurement)
   }
 
   /// Label numbers, when every paper has a non-empty `label`.

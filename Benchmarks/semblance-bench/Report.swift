@@ -32,6 +32,8 @@ struct BenchReport: Codable, Sendable {
   var shape: IndexShape
   var stages: [Stage]
   var quality: QualityMeasurement?
+  /// The IVF index of run 1, when it built one.
+  var ivf: IVFMeasurement?
   /// kNN: 2·n²·d / peak, the time pure SGEMM work would take, and the measured multiple of it.
   var knnFloorSeconds: Double?
   var knnTimeOverFloor: Double?
@@ -48,6 +50,7 @@ struct BenchReport: Codable, Sendable {
     sgemmPeak = peak
     shape = first.shape
     quality = first.quality
+    ivf = first.ivf
     stages = first.stages.indices.map { index in
       let stage = first.stages[index]
       let times = runs.compactMap { $0.stages[index].seconds }
@@ -138,6 +141,7 @@ struct BenchReport: Codable, Sendable {
         "SVD        randomized, \(q) power iterations, block width \(w); GFLOP/s is from an "
           + "estimated FLOP count (sparse products are memory-bound)")
     }
+    if let ivf { lines.append(ivf.line) }
     if let quality {
       lines.append(
         String(

@@ -41,6 +41,9 @@ extension BenchCommand {
     @Option(help: "Related-paper queries to time and score (evenly spaced papers).")
     var queries = 2_000
 
+    @Option(help: "Build an IVF index: automatic (above 100,000 papers), always or never.")
+    var ivf: IndexConfiguration.ApproximateSearch = .automatic
+
     @Option(name: .customLong("repeat"), help: "Run the pipeline this many times; report median times.")
     var repeats = 1
 
@@ -100,7 +103,8 @@ extension BenchCommand {
         runs.append(
           try Pipeline(
             corpusPath: corpusPath, indexPath: indexPath, dimensions: dimensions, k: k,
-            clusters: clusters, queries: queries, peak: peak, scoresQuality: run == 0
+            clusters: clusters, queries: queries, approximateSearch: ivf, peak: peak,
+            scoresQuality: run == 0
           ).run())
       }
       let report = BenchReport(
