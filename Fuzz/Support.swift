@@ -65,6 +65,11 @@ private func load(_ bytes: [UInt8], verify: Bool) {
   } catch {
     fatalError("cannot write the scratch file: \(error)")
   }
+  loadScratch(verify: verify)
+}
+
+/// Loads the scratch file and queries the index if it loads.
+func loadScratch(verify: Bool) {
   let index: PaperIndex
   do {
     index = try PaperIndex(contentsOf: scratchIndex, verify: verify)
@@ -118,4 +123,60 @@ func resealed(_ bytes: [UInt8]) -> [UInt8]? {
     fileLength: UInt64(bytes.count), tableCRC: CRC32.checksum(Array(result[headerSize..<tableEnd])))
   result.replaceSubrange(0..<headerSize, with: sealed.encoded())
   return result
+}
+
+// MARK: - Index sections
+
+/// The sections of a small valid index, built once: six short papers, default options.
+let baseSections: [(tag: IndexFileTag, bytes: [UInt8])] = {
+  let texts = [
+    ("Sparse attention for long documents", "Transformers read long documents with sparse attention."),
+    ("Dense retrieval", "Dual encoders retrieve passages for open domain question answering."),
+    ("Diffusion forecasting", "Diffusion models forecast multivariate time series with attention."),
+    ("State space forecasting", "Linear state space layers forecast electricity demand."),
+    ("Molecule graphs", "Message passing networks predict molecule properties from graphs."),
+    ("Contrastive molecules", "Contrastive pretraining aligns molecule graphs and strings."),
+  ]
+  let papers = texts.enumerated().map { Paper(id: "p\($0)", title: $1.0, abstract: $1.1) }
+  var configuration = IndexConfiguration.default
+  configuration.dimensions = 3
+  do {
+    let index = try PaperIndex(papers, configuration: configuration)
+    try index.write(to: scratchIndex)
+    let reader = try IndexFileReader(contentsOf: scratchIndex)
+    return try reader.tags.map { ($0, Array(try reader.bytes($0))) }
+  } catch {
+    fatalError("cannot build the base index: \(error)")
+  }
+}()
+
+/// Edits one section of a valid index, writes a well-formed container around the result
+/// (correct offsets, lengths and checksums), and loads it. This reaches the loader's own
+/// checks, which mutations of a whole file rarely get past: a section can grow or shrink.
+///
+/// Input: byte 0 picks the section; byte 1 the edit: even = splice (bytes 2–3: position,
+/// little-endian; byte 4: how many bytes to delete; the rest: bytes to insert), odd = replace
+/// the whole section by the rest.
+func fuzzIndexSections(_ data: UnsafePointer<UInt8>?, _ size: Int) {
+  let input = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+  guard input.count >= 2 else { return }
+  var sections = baseSections
+  let target = Int(input[0]) % sections.count
+  var bytes = sections[target].bytes
+  if input[1] & 1 == 1 {
+    bytes = Array(input.dropFirst(2))
+  } else if input.count >= 5 {
+    let position = (Int(input[2]) | Int(input[3]) << 8) % (bytes.count + 1)
+    let deleted = min(Int(input[4]), bytes.count - position)
+    bytes.replaceSubrange(position..<position + deleted, with: input.dropFirst(5))
+  }
+  sections[target].bytes = bytes
+  var writer = IndexFileWriter()
+  for (tag, bytes) in sections { writer.append(tag, bytes: bytes) }
+  do {
+    try writer.write(to: scratchIndex)
+  } catch {
+    fatalError("cannot write the scratch file: \(error)")
+  }
+  loadScratch(verify: true)
 }

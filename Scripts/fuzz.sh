@@ -7,6 +7,7 @@
 # -enable-testing, so targets can reach internal entry points), and each target is linked
 # against it together with Fuzz/Support.swift. Seeds come from Fuzz/Corpus/<format>/, the
 # bundled papers page, and two small index files that the CLI writes at the start.
+# IndexSections needs no index seed: it edits sections of an index it builds itself.
 #
 # Each target keeps its growing corpus in $BUILD/corpus/<target>/ between runs. A crashing
 # input is saved in Fuzz/Crashes/<target>/ (ignored by git: turn it into a regression test
@@ -22,14 +23,17 @@ SECONDS_PER_TARGET=${1:-60}
 shift || true
 BUILD=${SEMBLANCE_FUZZ_BUILD:-$ROOT/.build-fuzz}
 SWIFTC=${SWIFTC:-swiftc}
-ALL_TARGETS=(CorpusText CorpusJSONLines CorpusJSON CorpusCSV CorpusTSV IndexFile)
+ALL_TARGETS=(CorpusText CorpusJSONLines CorpusJSON CorpusCSV CorpusTSV IndexFile IndexSections)
 if [ $# -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${ALL_TARGETS[@]}"); fi
 
 BLAS_CFLAGS=$(pkg-config --cflags openblas 2>/dev/null || true)
 BLAS_LIBS=$(pkg-config --libs-only-L openblas 2>/dev/null || true)
 CLANG_FLAGS=()
 for flag in $BLAS_CFLAGS; do CLANG_FLAGS+=(-Xcc "$flag"); done
-SANITIZE=(-sanitize=fuzzer,address -O -g -parse-as-library -package-name semblance)
+# -assert-config Debug keeps the library's internal `assert`s (bounds of Storage, ByteWriter
+# capacity) in the optimised build: a logic error there is a finding even when the bytes it
+# would touch happen to be mapped.
+SANITIZE=(-sanitize=fuzzer,address -O -assert-config Debug -g -parse-as-library -package-name semblance)
 mkdir -p "$BUILD/lib" "$BUILD/bin" "$BUILD/seeds"
 
 echo "== building the library with -sanitize=fuzzer,address"
@@ -73,6 +77,7 @@ settings() {
     CorpusCSV) echo "Fuzz/Corpus/csv|Fuzz/Dictionaries/delimited.dict|4096" ;;
     CorpusTSV) echo "Fuzz/Corpus/tsv|Fuzz/Dictionaries/delimited.dict|4096" ;;
     IndexFile) echo "$BUILD/seeds/index|Fuzz/Dictionaries/index.dict|32768" ;;
+    IndexSections) echo "Fuzz/Corpus/index-edits|Fuzz/Dictionaries/index.dict|4096" ;;
   esac
 }
 

@@ -52,26 +52,14 @@ public enum AgglomerativeClustering {
     let order = raw.indices.sorted {
       raw[$0].distance != raw[$1].distance ? raw[$0].distance < raw[$1].distance : $0 < $1
     }
-    var parent = Array(0..<(2 * n - 1))
+    var forest = MergeForest(leafCount: n, merges: n - 1)
     var sizes = [Int](repeating: 1, count: 2 * n - 1)
-    func find(_ x: Int) -> Int {
-      var root = x
-      while parent[root] != root { root = parent[root] }
-      var node = x
-      while parent[node] != root {
-        let next = parent[node]
-        parent[node] = root
-        node = next
-      }
-      return root
-    }
     var merges: [Dendrogram.Merge] = []
     merges.reserveCapacity(n - 1)
     for index in order {
-      let a = find(raw[index].a), b = find(raw[index].b)
+      let a = forest.root(of: raw[index].a), b = forest.root(of: raw[index].b)
       let id = n + merges.count
-      parent[a] = id
-      parent[b] = id
+      forest.join(a, b, under: id)
       sizes[id] = sizes[a] + sizes[b]
       merges.append(
         Dendrogram.Merge(

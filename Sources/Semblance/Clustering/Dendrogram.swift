@@ -69,25 +69,14 @@ public struct Dendrogram: Sendable, Hashable {
 
   /// The clusters after the first `count` merges.
   func flatten(mergeCount count: Int) -> [Int] {
-    var parent = Array(0..<(leafCount + count))
-    func find(_ x: Int) -> Int {
-      var root = x
-      while parent[root] != root { root = parent[root] }
-      var node = x
-      while parent[node] != root {
-        let next = parent[node]
-        parent[node] = root
-        node = next
-      }
-      return root
-    }
+    var forest = MergeForest(leafCount: leafCount, merges: count)
     for (i, merge) in merges.prefix(count).enumerated() {
-      parent[find(merge.left)] = leafCount + i
-      parent[find(merge.right)] = leafCount + i
+      let left = forest.root(of: merge.left), right = forest.root(of: merge.right)
+      forest.join(left, right, under: leafCount + i)
     }
     var numbers: [Int: Int] = [:]
     return (0..<leafCount).map { leaf in
-      let root = find(leaf)
+      let root = forest.root(of: leaf)
       if let number = numbers[root] { return number }
       numbers[root] = numbers.count
       return numbers.count - 1
