@@ -14,8 +14,9 @@ struct BenchCommand: ParsableCommand {
         semblance-bench generate --documents 34000 -o corpus.jsonl
         semblance-bench run --corpus corpus.jsonl
         semblance-bench run --synthetic 10000 --json
+        semblance-bench query --index corpus.idx
         semblance-bench peak
       """,
-    subcommands: [Generate.self, Run.self, Peak.self]
+    subcommands: [Generate.self, Run.self, Query.self, Peak.self]
   )
 }
