@@ -31,7 +31,7 @@ final class PairTable {
 
   init(minimumCapacity: Int = 1024) {
     var capacity = 16
-    while capacity < minimumCapacity * 2 { capacity <<= 1 }
+    while capacity * 3 < minimumCapacity * 4 { capacity <<= 1 }
     slots = .allocate(capacity: capacity)
     slots.initialize(repeating: PairTable.empty, count: capacity)
     mask = capacity - 1
@@ -67,7 +67,8 @@ final class PairTable {
   /// slot positions returned by ``count(_:weight:document:)`` stay valid until then.
   @inline(__always)
   func reserve(additional: Int) {
-    while (keys.count + additional) * 2 > mask { grow() }
+    // Load factor at most 3/4: integer keys probe linearly, and memory matters at scale.
+    while (keys.count + additional) * 4 > (mask + 1) * 3 { grow() }
   }
 
   /// The slot of `key`, inserting it when absent. Growth must have been reserved.
@@ -110,32 +111,12 @@ final class PairTable {
     return (entry.id, entry.count)
   }
 
-  /// Adds a pair's document frequency and total (merging tables) and returns its id.
-  func add(_ key: UInt64, documents: Int32, total: Int64) -> Int32 {
-    reserve(additional: 1)
-    let slot = slot(of: key)
-    slots[slot].documents += documents
-    slots[slot].total += total
-    return slots[slot].id
-  }
-
   /// Calls `body` with the key, id, document frequency and total of every pair, in slot order.
   func forEachPair(_ body: (_ key: UInt64, _ id: Int32, _ documents: Int32, _ total: Int64) -> Void) {
     for slot in 0...mask where slots[slot].id >= 0 {
       let entry = slots[slot]
       body(entry.key, entry.id, entry.documents, entry.total)
     }
-  }
-
-  /// The document frequency and total of every pair, in id order.
-  func statistics() -> (documents: [Int32], totals: [Int64]) {
-    var documents = [Int32](repeating: 0, count: keys.count)
-    var totals = [Int64](repeating: 0, count: keys.count)
-    forEachPair { _, id, frequency, total in
-      documents[Int(id)] = frequency
-      totals[Int(id)] = total
-    }
-    return (documents, totals)
   }
 
   private func grow() {
@@ -149,6 +130,65 @@ final class PairTable {
       newSlots[target] = slots[slot]
     }
     slots.deallocate()
+    slots = newSlots
+    mask = newMask
+  }
+}
+
+/// The table that lanes' bigrams merge into: a pair key to a dense id, with the pair's
+/// document frequency and corpus total kept by id. 16-byte slots, load at most 3/4.
+struct PairMergeTable {
+  private(set) var keys: [UInt64] = []
+  private(set) var documents: [Int32] = []
+  private(set) var totals: [Int64] = []
+  private var slots: [Slot]
+  private var mask: Int
+
+  private struct Slot {
+    var key: UInt64
+    var id: Int32
+  }
+
+  init(minimumCapacity: Int = 1024) {
+    var capacity = 16
+    while capacity * 3 < minimumCapacity * 4 { capacity <<= 1 }
+    slots = Array(repeating: Slot(key: 0, id: -1), count: capacity)
+    mask = capacity - 1
+  }
+
+  var count: Int { keys.count }
+
+  /// Adds a pair's document frequency and total and returns its id.
+  mutating func add(_ key: UInt64, documents frequency: Int32, total: Int64) -> Int32 {
+    var slot = Int(truncatingIfNeeded: PairTable.hash(key)) & mask
+    while true {
+      let entry = slots[slot]
+      if entry.id < 0 { break }
+      if entry.key == key {
+        documents[Int(entry.id)] += frequency
+        totals[Int(entry.id)] += total
+        return entry.id
+      }
+      slot = (slot + 1) & mask
+    }
+    let id = Int32(keys.count)
+    slots[slot] = Slot(key: key, id: id)
+    keys.append(key)
+    documents.append(frequency)
+    totals.append(total)
+    if keys.count * 4 > (mask + 1) * 3 { grow() }
+    return id
+  }
+
+  private mutating func grow() {
+    let capacity = (mask + 1) * 2
+    let newMask = capacity - 1
+    var newSlots = [Slot](repeating: Slot(key: 0, id: -1), count: capacity)
+    for (id, key) in keys.enumerated() {
+      var slot = Int(truncatingIfNeeded: PairTable.hash(key)) & newMask
+      while newSlots[slot].id >= 0 { slot = (slot + 1) & newMask }
+      newSlots[slot] = Slot(key: key, id: Int32(id))
+    }
     slots = newSlots
     mask = newMask
   }

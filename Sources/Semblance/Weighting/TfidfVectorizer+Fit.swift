@@ -40,7 +40,7 @@ extension TfidfVectorizer {
     /// The counts of one lane. A class, so that concurrent tasks can each fill their own.
     final class Lane {
       var words = TermTable()
-      let pairs = PairTable()
+      var pairs = PairTable()
       var wordFrequency: [Int32] = []
       var wordTotal: [Int64] = []
       /// Per paper: the end of its entries in `terms` / `counts`.
@@ -192,8 +192,8 @@ extension TfidfVectorizer {
       }
       defer { for map in maps { map.deallocate() } }
       let sharedMaps = UnsafeSendable(maps)
-      let partitions: [PairTable] = parallelMap(chunks: partitionCount) { partition in
-        let table = PairTable(
+      let partitions: [PairMergeTable] = parallelMap(chunks: partitionCount) { partition in
+        var table = PairMergeTable(
           minimumCapacity: (lanes.map(\.pairs.count).max() ?? 16) / partitionCount)
         for (laneIndex, lane) in lanes.enumerated() {
           let wordMap = wordMaps[laneIndex]
@@ -208,7 +208,8 @@ extension TfidfVectorizer {
         return table
       }
       let pairMaps = maps.enumerated().map { Array($1.prefix(lanes[$0].pairs.count)) }
-      let partitionStatistics = partitions.map { $0.statistics() }
+      // The lanes' bigram tables are the largest structure of counting; free them now.
+      for lane in lanes { lane.pairs = PairTable(minimumCapacity: 0) }
 
       // 3. Prune by document frequency. A candidate is a word id, or a pair's global number
       //    plus `words.count`.
@@ -218,8 +219,8 @@ extension TfidfVectorizer {
       var candidates: [Int] = []
       if countsWords { candidates += (0..<words.count).filter { keeps(wordFrequency[$0]) } }
       if countsPairs {
-        for (partition, statistics) in partitionStatistics.enumerated() {
-          for (id, df) in statistics.documents.enumerated() where keeps(df) {
+        for (partition, table) in partitions.enumerated() {
+          for (id, df) in table.documents.enumerated() where keeps(df) {
             candidates.append(id * partitionCount + partition + words.count)
           }
         }
@@ -235,12 +236,12 @@ extension TfidfVectorizer {
       func frequency(_ candidate: Int) -> Int32 {
         if candidate < words.count { return wordFrequency[candidate] }
         let number = candidate - words.count
-        return partitionStatistics[number % partitionCount].documents[number / partitionCount]
+        return partitions[number % partitionCount].documents[number / partitionCount]
       }
       func total(_ candidate: Int) -> Int64 {
         if candidate < words.count { return wordTotal[candidate] }
         let number = candidate - words.count
-        return partitionStatistics[number % partitionCount].totals[number / partitionCount]
+        return partitions[number % partitionCount].totals[number / partitionCount]
       }
 
       // 4. Spell the candidates (a bigram is its two words joined by a space), cap the
@@ -309,6 +310,8 @@ extension TfidfVectorizer {
           block.append(entries: &entries, idf: idf.buffer, sublinearTF: sublinearTF)
           start = end
         }
+        lane.terms = []
+        lane.counts = []
         return block
       }
       let matrix = RowBlock.assemble(blocks, runs: runs, columns: order.count)
