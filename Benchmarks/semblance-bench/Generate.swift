@@ -22,17 +22,25 @@ extension BenchCommand {
     @Option(help: "Random seed.")
     var seed: UInt64 = 0
 
+    @Option(
+      help: """
+        Subtopics per topic (default 0: none). Each subtopic has its own two-word phrases, \
+        which its papers use; records gain a "subtopic" field.
+        """)
+    var subtopics = 0
+
     @Option(name: [.customShort("o"), .customLong("output")], help: "The .jsonl file to write.")
     var output: String
 
     func validate() throws {
       guard documents >= 1 else { throw ValidationError("--documents must be at least 1") }
       guard topics >= 1 else { throw ValidationError("--topics must be at least 1") }
+      guard subtopics >= 0 else { throw ValidationError("--subtopics must be at least 0") }
     }
 
     func run() throws {
       let start = ContinuousClock.now
-      let generator = CorpusGenerator(.init(topics: topics, seed: seed))
+      let generator = CorpusGenerator(.init(topics: topics, seed: seed, subtopics: subtopics))
       let bytes = try generator.write(documents: documents, to: output)
       let seconds = (ContinuousClock.now - start).seconds
       standardError(
