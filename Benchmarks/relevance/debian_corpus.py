@@ -4,7 +4,9 @@
     apt-get update -o Acquire::Languages=en     # once: fetches the Translation-en files
     python3 Benchmarks/relevance/debian_corpus.py -o debian.jsonl
 
-Each record is one source package of the Debian release that apt knows about: the title is the
+Each record is one source package of the Debian release that apt knows about (its main
+component, without the -updates and -security suites, so the corpus changes only with point
+releases): the title is the
 short description (the synopsis), the abstract is the long description, and the label is the
 archive section (science, games, net, sound, …). Like paper abstracts, these are short
 technical texts written by many authors, and packages of one section share specific terms
@@ -72,8 +74,13 @@ def main():
     parser.add_argument("--min-section", type=int, default=100)
     arguments = parser.parse_args()
 
-    packages = sorted(glob.glob(f"{LISTS}/*_dists_*_main_binary-*_Packages*"))
-    translations = sorted(glob.glob(f"{LISTS}/*_dists_*_main_i18n_Translation-en*"))
+    # The release itself, not its -updates and -security suites, which change week by week.
+    def release_lists(pattern):
+        return sorted(path for path in glob.glob(f"{LISTS}/{pattern}")
+                      if "-updates_" not in path and "-security_" not in path
+                      and "-backports_" not in path and not path.endswith(".diff_Index"))
+    packages = release_lists("*_dists_*_main_binary-*_Packages*")
+    translations = release_lists("*_dists_*_main_i18n_Translation-en*")
     if not packages or not translations:
         sys.exit("error: no Packages or Translation-en lists; run "
                  "`apt-get update -o Acquire::Languages=en` first")
