@@ -74,8 +74,9 @@ extension BenchCommand {
       let candidateCounts: [Int?] = candidates.isEmpty ? [nil] : candidates.map { Int($0) }
 
       var rows: [RelevanceRow] = []
-      for candidateCount in candidateCounts {
-        for alpha in alphas {
+      for (group, candidateCount) in candidateCounts.enumerated() {
+        // LSA alone does not depend on the candidate count: score it once.
+        for alpha in alphas where group == 0 || alpha < 1 {
           let graph = try index.neighbors(
             count: count, exact: true, alpha: Float(alpha), candidates: candidateCount)
           let lists = (0..<n).map { graph[$0].map(\.position) }
