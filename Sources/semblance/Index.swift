@@ -113,9 +113,8 @@ extension SemblanceCommand {
         configuration.stopWords = try Analyzer.stopWords(
           contentsOf: URL(fileURLWithPath: stopWordFile))
       }
-      let papers = try corpusOptions.read(corpus)
-      let index = try PaperIndex(
-        papers, configuration: configuration,
+      let index = try corpusOptions.index(
+        corpus, configuration: configuration,
         progress: Terminal.progressReporter(label: "indexing"))
       try index.write(to: URL(fileURLWithPath: output))
       let seconds = Date().timeIntervalSince(started)
@@ -142,6 +141,18 @@ struct CorpusOptions: ParsableArguments {
 
   @Flag(help: "Keep the first paper of each repeated id instead of failing.")
   var dedupe = false
+
+  /// Builds an index of the corpus at `path`, streaming it.
+  func index(
+    _ path: String, configuration: IndexConfiguration,
+    progress: (@Sendable (Double, PaperIndex.Stage) -> Void)?
+  ) throws -> PaperIndex {
+    try PaperIndex(
+      corpusAt: URL(fileURLWithPath: path), format: format,
+      fields: CorpusFields(id: idField, title: titleField, abstract: abstractField),
+      duplicateIDs: dedupe ? .keepFirst : .error, configuration: configuration,
+      progress: progress)
+  }
 
   func read(_ path: String) throws -> [Paper] {
     try Corpus.read(

@@ -47,7 +47,10 @@ extension TruncatedSVD {
     let ratios = explainedVarianceRatios(x, embeddings: factors.embeddings)
     let svd = TruncatedSVD(
       components: DenseMatrix(
-        rows: x.columns, columns: k, storage: Storage(factors.components)),
+        rows: x.columns, columns: k,
+        storage: Storage(
+          viewing: UnsafePointer(factors.components.baseAddress!), count: factors.components.count,
+          owner: factors.componentsMemory)),
       singularValues: factors.singularValues.map { Float($0) },
       explainedVarianceRatio: ratios,
       requestedDimensions: configuration.dimensions,
@@ -58,7 +61,9 @@ extension TruncatedSVD {
 
   /// V (m × k), U Σ (n × k), both row-major, and σ.
   struct Factors {
-    var components: [Float]
+    /// V, row-major m × k, in `componentsMemory`.
+    let components: UnsafeMutableBufferPointer<Float>
+    let componentsMemory: AnonymousMemory
     var embeddings: [Float]
     var singularValues: [Double]
     let terms: Int
@@ -112,45 +117,44 @@ extension TruncatedSVD {
       // G = X Xᵀ; its eigenvectors are U; V = Xᵀ U Σ⁻¹.
       var gram = gramOfRows(x)
       let eigen = try topEigenpairs(&gram, order: n, count: k)
-      var u = [Float](repeating: 0, count: n * k)
+      var scaledU = [Float](repeating: 0, count: n * k)  // U Σ⁻¹, so that V = Xᵀ (U Σ⁻¹)
       var embeddings = [Float](repeating: 0, count: n * k)
       for row in 0..<n {
         for column in 0..<k {
           let value = eigen.vectors[column * n + row]
-          u[row * k + column] = Float(value)
-          embeddings[row * k + column] = Float(value * eigen.singularValues[column])
+          let sigma = eigen.singularValues[column]
+          scaledU[row * k + column] = Float(sigma > 0 ? value / sigma : 0)
+          embeddings[row * k + column] = Float(value * sigma)
         }
       }
-      let xt = x.transposed()
-      var components = [Float](repeating: 0, count: m * k)
-      u.withUnsafeBufferPointer { u in
-        components.withUnsafeMutableBufferPointer { v in
-          xt.multiply(into: v.baseAddress!, u.baseAddress!, width: k)
-        }
+      let memory = AnonymousMemory(capacity: m * k, of: Float.self)
+      let components = UnsafeMutableBufferPointer(start: memory.pointer(to: Float.self), count: m * k)
+      scaledU.withUnsafeBufferPointer { u in
+        x.transposed().multiply(
+          u.baseAddress!, stride: k, into: components.baseAddress!, stride: k, width: k,
+          accumulate: false)
       }
-      scaleColumns(&components, width: k, by: eigen.singularValues.map { $0 > 0 ? 1 / $0 : 0 })
       return Factors(
-        components: components, embeddings: embeddings, singularValues: eigen.singularValues,
-        terms: m, documents: n, k: k)
+        components: components, componentsMemory: memory, embeddings: embeddings,
+        singularValues: eigen.singularValues, terms: m, documents: n, k: k)
     } else {
       // G = Xᵀ X; its eigenvectors are V; U Σ = X V.
       var gram = gramOfColumns(x)
       let eigen = try topEigenpairs(&gram, order: m, count: k)
-      var components = [Float](repeating: 0, count: m * k)
+      let memory = AnonymousMemory(capacity: m * k, of: Float.self)
+      let components = UnsafeMutableBufferPointer(start: memory.pointer(to: Float.self), count: m * k)
       for row in 0..<m {
         for column in 0..<k {
           components[row * k + column] = Float(eigen.vectors[column * m + row])
         }
       }
       var embeddings = [Float](repeating: 0, count: n * k)
-      components.withUnsafeBufferPointer { v in
-        embeddings.withUnsafeMutableBufferPointer { e in
-          x.multiply(into: e.baseAddress!, v.baseAddress!, width: k)
-        }
+      embeddings.withUnsafeMutableBufferPointer { e in
+        x.multiply(into: e.baseAddress!, UnsafePointer(components.baseAddress!), width: k)
       }
       return Factors(
-        components: components, embeddings: embeddings, singularValues: eigen.singularValues,
-        terms: m, documents: n, k: k)
+        components: components, componentsMemory: memory, embeddings: embeddings,
+        singularValues: eigen.singularValues, terms: m, documents: n, k: k)
     }
   }
 
@@ -221,30 +225,26 @@ extension TruncatedSVD {
     return (singular, vectors)
   }
 
-  static func scaleColumns(_ matrix: inout [Float], width: Int, by scales: [Double]) {
-    let rows = width == 0 ? 0 : matrix.count / width
-    for row in 0..<rows {
-      for column in 0..<width {
-        matrix[row * width + column] = Float(Double(matrix[row * width + column]) * scales[column])
-      }
-    }
-  }
-
   // MARK: - Randomized
 
   /// The randomized range finder with power iterations (Halko, Martinsson & Tropp 2011,
   /// algorithms 4.3/4.4 and 5.1).
+  ///
+  /// Every iterate lives on the document side (n × width): one power iteration is
+  /// `Q ← orth(X Xᵀ Q)`, computed panel by panel (``GramProduct``), so no vocabulary-sized
+  /// block is held until the final `Bᵀ = Xᵀ Q`, whose memory then becomes V.
   static func randomized(_ x: SparseMatrix, k: Int, configuration: Configuration) throws -> Factors {
     let n = x.rows, m = x.columns
     let width = min(k + configuration.oversampling, min(n, m))
     let iterations =
       configuration.powerIterations ?? (Double(k) < 0.1 * Double(min(n, m)) ? 7 : 4)
     let xt = x.transposed()
+    let product = GramProduct(transpose: xt, width: width)
 
-    // The test matrix is Ω = XᵀG for a Gaussian G of n × width: the range finder then runs on
-    // X Xᵀ, whose range is X's, with a Gaussian test matrix as Halko et al. analyse, and only
-    // n·width normal deviates are drawn instead of m·width (m, the vocabulary, is the larger
-    // side with bigrams).
+    // The first iterate is X Xᵀ G for a Gaussian G of n × width: the test matrix is then
+    // Ω = XᵀG, so the range finder runs on X Xᵀ, whose range is X's, with a Gaussian test
+    // matrix as Halko et al. analyse, and only n·width normal deviates are drawn instead of
+    // m·width (m, the vocabulary, is the larger side with bigrams).
     var generator = SeededGenerator(seed: configuration.seed)
     var q = [Float](repeating: 0, count: n * width)
     var index = 0
@@ -254,65 +254,56 @@ extension TruncatedSVD {
       if index + 1 < q.count { q[index + 1] = Float(b) }
       index += 2
     }
-    var z = [Float](repeating: 0, count: m * width)
-    /// `output ← X · input` (document side) or `Xᵀ · input` (term side); both read the
-    /// large term-side matrices sequentially (see `SparseMatrix.multiply(transposeOf:)`).
-    func project(documentSide: Bool, _ input: [Float], into output: inout [Float]) {
-      for index in output.indices { output[index] = 0 }
-      input.withUnsafeBufferPointer { input in
-        output.withUnsafeMutableBufferPointer { output in
-          if documentSide {
-            SparseMatrix.multiply(
-              transposeOf: xt, into: output.baseAddress!, input.baseAddress!, width: width)
-          } else {
-            xt.multiply(into: output.baseAddress!, input.baseAddress!, width: width)
-          }
-        }
-      }
-    }
-    project(documentSide: false, q, into: &z)
-    project(documentSide: true, z, into: &q)
-    try orthonormalize(&q, rows: n, width: width)
-    // Normalise once per full iteration, on the document side: Z = XᵀQ with orthonormal Q has
-    // condition ≈ σ₁/σ_width, so X Z stays far inside CholeskyQR2's range (and a failure
-    // falls back to Householder). Skipping the term side halves the work when the vocabulary
-    // is large.
-    for _ in 0..<iterations {
-      project(documentSide: false, q, into: &z)
-      project(documentSide: true, z, into: &q)
+    var y = [Float](repeating: 0, count: n * width)
+    // Normalise once per full iteration, on the document side: X Xᵀ Q with orthonormal Q has
+    // condition ≈ (σ₁/σ_width)², far inside CholeskyQR2's range for the spectra of TF-IDF
+    // matrices (and a failure falls back to Householder).
+    for _ in 0...iterations {
+      product.apply(q, into: &y)
+      swap(&q, &y)
       try orthonormalize(&q, rows: n, width: width)
     }
+    y = []
 
     // Bᵀ = Xᵀ Q (m × width); B Bᵀ (width × width) in double, block by block.
-    var bt = z
-    project(documentSide: false, q, into: &bt)
-    var gram = bt.withUnsafeBufferPointer {
-      gramOfColumns(dense: $0.baseAddress!, rows: m, width: width)
+    let memory = AnonymousMemory(capacity: m * width, of: Float.self)
+    let bt = memory.pointer(to: Float.self)
+    q.withUnsafeBufferPointer { q in
+      xt.multiply(q.baseAddress!, stride: width, into: bt, stride: width, width: width, accumulate: false)
     }
+    var gram = gramOfColumns(dense: bt, rows: m, width: width)
     let eigen = try topEigenpairs(&gram, order: width, count: k)
 
-    // W (width × k, row-major), V = Bᵀ W Σ⁻¹, U Σ = Q W Σ.
-    var w = [Float](repeating: 0, count: width * k)
+    // W (width × k, row-major); V = Bᵀ (W Σ⁻¹); U Σ = Q (W Σ).
+    var wInverse = [Float](repeating: 0, count: width * k)
     var ws = [Float](repeating: 0, count: width * k)
     for row in 0..<width {
       for column in 0..<k {
         let value = eigen.vectors[column * width + row]
-        w[row * k + column] = Float(value)
-        ws[row * k + column] = Float(value * eigen.singularValues[column])
+        let sigma = eigen.singularValues[column]
+        wInverse[row * k + column] = Float(sigma > 0 ? value / sigma : 0)
+        ws[row * k + column] = Float(value * sigma)
       }
     }
-    var components = [Float](repeating: 0, count: m * k)
-    var embeddings = [Float](repeating: 0, count: n * k)
-    bt.withUnsafeBufferPointer { bt in
-      w.withUnsafeBufferPointer { w in
-        components.withUnsafeMutableBufferPointer { v in
+    // V overwrites Bᵀ from the front, block by block: block b's output ends where block b + 1's
+    // input starts or earlier (k ≤ width), and each block goes through a small buffer.
+    let blockRows = 4_096
+    var block = [Float](repeating: 0, count: min(blockRows, max(m, 1)) * k)
+    var start = 0
+    while start < m {
+      let count = min(blockRows, m - start)
+      block.withUnsafeMutableBufferPointer { block in
+        wInverse.withUnsafeBufferPointer { w in
           BLAS.sgemm(
-            .none, .none, m: m, n: k, k: width, a: bt.baseAddress!, lda: width,
-            b: w.baseAddress!, ldb: k, c: v.baseAddress!, ldc: k)
+            .none, .none, m: count, n: k, k: width, a: bt + start * width, lda: width,
+            b: w.baseAddress!, ldb: k, c: block.baseAddress!, ldc: k)
         }
+        (bt + start * k).update(from: block.baseAddress!, count: count * k)
       }
+      start += count
     }
-    scaleColumns(&components, width: k, by: eigen.singularValues.map { $0 > 0 ? 1 / $0 : 0 })
+    memory.shrink(toByteCount: m * k * MemoryLayout<Float>.stride)
+    var embeddings = [Float](repeating: 0, count: n * k)
     q.withUnsafeBufferPointer { q in
       ws.withUnsafeBufferPointer { ws in
         embeddings.withUnsafeMutableBufferPointer { e in
@@ -323,8 +314,155 @@ extension TruncatedSVD {
       }
     }
     return Factors(
-      components: components, embeddings: embeddings, singularValues: eigen.singularValues,
+      components: UnsafeMutableBufferPointer(start: bt, count: m * k), componentsMemory: memory,
+      embeddings: embeddings, singularValues: eigen.singularValues,
       terms: m, documents: n, k: k)
+  }
+
+  /// `X Xᵀ Q` for a row-major n × width Q, in column panels of at most 32, each fused term by
+  /// term: for term t, `z = Σ_d X[d,t] Q[d]` over its posting list, then `Y[d] += X[d,t] z`
+  /// over the same list. Only document-side panels (n × 32 floats: the input and one partial
+  /// sum per task) are touched at random, so no vocabulary-sized block is ever held, and the
+  /// random-access working set is a quarter of a full-width iterate.
+  ///
+  /// Tasks own ranges of terms with equal shares of the non-zeros and add into partial sums
+  /// of their own (no atomics); the partials are then added in task order, so results are
+  /// the same from run to run (the task count is the core count).
+  struct GramProduct {
+    let transpose: SparseMatrix
+    let width: Int
+    let panels: [Range<Int>]
+    let termRanges: [Range<Int>]
+    let input: AnonymousMemory
+    let partials: [AnonymousMemory]
+
+    static let panelWidth = 32
+
+    init(transpose: SparseMatrix, width: Int) {
+      self.transpose = transpose
+      self.width = width
+      panels = stride(from: 0, to: width, by: Self.panelWidth).map {
+        $0..<min($0 + Self.panelWidth, width)
+      }
+      termRanges = transpose.balancedRowRanges(parts: processorCount)
+      let panelFloats = transpose.columns * min(width, Self.panelWidth)
+      input = AnonymousMemory(capacity: panelFloats, of: Float.self)
+      partials = termRanges.map { _ in AnonymousMemory(capacity: panelFloats, of: Float.self) }
+    }
+
+    func apply(_ q: [Float], into y: inout [Float]) {
+      let n = transpose.columns
+      let offsets = transpose.offsets.buffer, indices = transpose.indices.buffer
+      let values = transpose.storedValues.buffer
+      let input = self.input.pointer(to: Float.self)
+      let partials = self.partials.map { $0.pointer(to: Float.self) }
+      let copyTasks = n < 4096 ? 1 : processorCount * 4
+      q.withUnsafeBufferPointer { q in
+        y.withUnsafeMutableBufferPointer { y in
+          let q = q.baseAddress!, y = y.baseAddress!
+          for panel in panels {
+            let pw = panel.count
+            // The panel's columns of Q, contiguous: each row is then pw floats, 2 cache lines.
+            parallelForEach(chunks: copyTasks) { task in
+              for row in chunkRange(task, of: copyTasks, count: n) {
+                (input + row * pw).update(from: q + row * width + panel.lowerBound, count: pw)
+              }
+            }
+            parallelForEach(chunks: termRanges.count) { task in
+              let output = partials[task]
+              output.update(repeating: 0, count: n * pw)
+              for term in termRanges[task] {
+                let start = Int(offsets[term]), end = Int(offsets[term + 1])
+                if start == end { continue }
+                if pw == 32 {
+                  GramProduct.fused32(
+                    start..<end, indices, values, input: input, output: output)
+                } else {
+                  GramProduct.fused(
+                    start..<end, indices, values, width: pw, input: input, output: output)
+                }
+              }
+            }
+            // Y's panel = the partials, added in task order.
+            parallelForEach(chunks: copyTasks) { task in
+              for row in chunkRange(task, of: copyTasks, count: n) {
+                let target = y + row * width + panel.lowerBound
+                target.update(from: partials[0] + row * pw, count: pw)
+                for other in partials.dropFirst() {
+                  let source = other + row * pw
+                  for column in 0..<pw { target[column] += source[column] }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+
+    /// One term's gather and scatter for a 32-wide panel, the sum held in eight registers.
+    @inline(__always)
+    static func fused32(
+      _ postings: Range<Int>, _ indices: UnsafeBufferPointer<Int32>,
+      _ values: UnsafeBufferPointer<Float>,
+      input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
+    ) {
+      var a0 = SIMD4<Float>(), a1 = SIMD4<Float>(), a2 = SIMD4<Float>(), a3 = SIMD4<Float>()
+      var a4 = SIMD4<Float>(), a5 = SIMD4<Float>(), a6 = SIMD4<Float>(), a7 = SIMD4<Float>()
+      let source = UnsafeRawPointer(input)
+      for position in postings {
+        let value = SIMD4<Float>(repeating: values[position])
+        let from = source + Int(indices[position]) * 128
+        a0 += value * from.loadUnaligned(fromByteOffset: 0, as: SIMD4<Float>.self)
+        a1 += value * from.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self)
+        a2 += value * from.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self)
+        a3 += value * from.loadUnaligned(fromByteOffset: 48, as: SIMD4<Float>.self)
+        a4 += value * from.loadUnaligned(fromByteOffset: 64, as: SIMD4<Float>.self)
+        a5 += value * from.loadUnaligned(fromByteOffset: 80, as: SIMD4<Float>.self)
+        a6 += value * from.loadUnaligned(fromByteOffset: 96, as: SIMD4<Float>.self)
+        a7 += value * from.loadUnaligned(fromByteOffset: 112, as: SIMD4<Float>.self)
+      }
+      let target = UnsafeMutableRawPointer(output)
+      for position in postings {
+        let value = SIMD4<Float>(repeating: values[position])
+        let to = target + Int(indices[position]) * 128
+        @inline(__always)
+        func add(_ sum: SIMD4<Float>, _ offset: Int) {
+          to.storeBytes(
+            of: to.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self) + value * sum,
+            toByteOffset: offset, as: SIMD4<Float>.self)
+        }
+        add(a0, 0)
+        add(a1, 16)
+        add(a2, 32)
+        add(a3, 48)
+        add(a4, 64)
+        add(a5, 80)
+        add(a6, 96)
+        add(a7, 112)
+      }
+    }
+
+    /// One term's gather and scatter for a panel narrower than 32.
+    @inline(__always)
+    static func fused(
+      _ postings: Range<Int>, _ indices: UnsafeBufferPointer<Int32>,
+      _ values: UnsafeBufferPointer<Float>, width: Int,
+      input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
+    ) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: width) { sum in
+        sum.initialize(repeating: 0)
+        for position in postings {
+          let value = values[position]
+          let from = input + Int(indices[position]) * width
+          for column in 0..<width { sum[column] += value * from[column] }
+        }
+        for position in postings {
+          let value = values[position]
+          let to = output + Int(indices[position]) * width
+          for column in 0..<width { to[column] += value * sum[column] }
+        }
+      }
+    }
   }
 
   /// Orthonormalises the columns of a row-major tall matrix with CholeskyQR2: twice,

@@ -70,21 +70,93 @@ public struct PaperIndex: Sendable {
       }
     }
     progress?(0, .analyzing)
-    let (vectorizer, tfidf) = try TfidfVectorizer.fit(
-      papers, configuration: configuration.vectorizerConfiguration)
-    progress?(0.4, .decomposing)
+    var accumulator = try TfidfVectorizer.Accumulator(
+      configuration: configuration.vectorizerConfiguration)
+    accumulator.add(papers)
+    try self.init(
+      fitting: accumulator, ids: StringTable(papers.lazy.map(\.id)),
+      titles: StringTable(papers.lazy.map(\.title)), configuration: configuration,
+      progress: progress)
+  }
+
+  /// Builds an index of the papers in a corpus file, streaming: the file is read in batches,
+  /// and only each paper's term counts, id and title are kept, never the whole text.
+  ///
+  /// ```swift
+  /// let index = try PaperIndex(corpusAt: URL(fileURLWithPath: "arxiv-metadata.json"),
+  ///                            format: .jsonLines) { fraction, stage in
+  ///   print("\(stage) \(Int(fraction * 100))%")
+  /// }
+  /// ```
+  ///
+  /// - Parameters:
+  ///   - url: A file URL.
+  ///   - format: The corpus format, or `nil` to infer it from the extension.
+  ///   - fields: The names of the id, title and abstract fields.
+  ///   - duplicateIDs: What to do when an id repeats.
+  ///   - configuration: every option (default `.default`).
+  ///   - progress: called with the fraction done (0...1) and the current stage; while
+  ///     analysing, the fraction follows the bytes of text read against the file's size.
+  /// - Throws: ``CorpusError`` for an unreadable or malformed corpus (naming the file and
+  ///   line), `ConfigurationError` for invalid options or a corpus whose terms are all pruned.
+  public init(
+    corpusAt url: URL, format: CorpusFormat? = nil, fields: CorpusFields = .default,
+    duplicateIDs: DuplicateIDPolicy = .error, configuration: IndexConfiguration = .default,
+    progress: (@Sendable (Double, Stage) -> Void)? = nil
+  ) throws {
+    try configuration.validate()
+    var accumulator = try TfidfVectorizer.Accumulator(
+      configuration: configuration.vectorizerConfiguration)
+    var ids = StringTable.Builder(), titles = StringTable.Builder()
+    let fileSize = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size])
+      .flatMap { $0 as? NSNumber }.map { max($0.doubleValue, 1) }
+    var textBytes = 0.0
+    progress?(0, .analyzing)
+    try Corpus.forEachBatch(
+      contentsOf: url, format: format, fields: fields, duplicateIDs: duplicateIDs,
+      batchSize: PaperIndex.streamingBatchSize
+    ) { batch in
+      accumulator.add(batch)
+      for paper in batch {
+        ids.append(paper.id)
+        titles.append(paper.title)
+        textBytes += Double(paper.title.utf8.count + paper.abstract.utf8.count)
+      }
+      if let progress, let fileSize {
+        progress(PaperIndex.analysisShare * min(textBytes / fileSize, 1), .analyzing)
+      }
+    }
+    try self.init(
+      fitting: accumulator, ids: ids.build(), titles: titles.build(),
+      configuration: configuration, progress: progress)
+  }
+
+  /// Papers per batch when streaming a corpus file: about 20 MB of abstracts, enough to keep
+  /// every core busy between batches.
+  static let streamingBatchSize = 16_384
+  /// The share of the progress fraction that analysis takes.
+  static let analysisShare = 0.4
+
+  /// Fits the vocabulary, the SVD and (when configured) the IVF index from counted papers.
+  private init(
+    fitting accumulator: consuming TfidfVectorizer.Accumulator, ids: StringTable,
+    titles: StringTable, configuration: IndexConfiguration,
+    progress: (@Sendable (Double, Stage) -> Void)?
+  ) throws {
+    let paperCount = accumulator.paperCount
+    let (vectorizer, tfidf) = try accumulator.finish()
+    progress?(PaperIndex.analysisShare, .decomposing)
     let (svd, coordinates) = try TruncatedSVD.fit(tfidf, configuration: configuration.svdConfiguration)
     progress?(0.9, .embedding)
     let embeddings = coordinates.normalizedRows()
     var approximateIndex: IVFNeighborIndex?
-    if configuration.approximateSearch.usesIVF(papers: papers.count) {
+    if configuration.approximateSearch.usesIVF(papers: paperCount) {
       progress?(0.92, .partitioning)
       approximateIndex = try PaperIndex.buildApproximateIndex(embeddings, configuration: configuration)
     }
     self.init(
       configuration: configuration, vectorizer: vectorizer, svd: svd,
-      embeddings: embeddings, tfidf: tfidf,
-      ids: StringTable(papers.lazy.map(\.id)), titles: StringTable(papers.lazy.map(\.title)),
+      embeddings: embeddings, tfidf: tfidf, ids: ids, titles: titles,
       approximateIndex: approximateIndex)
     progress?(1, .finished)
   }

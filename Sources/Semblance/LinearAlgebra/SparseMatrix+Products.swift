@@ -23,11 +23,23 @@ extension SparseMatrix {
   }
 
   /// Adds `self · b` into `output` (row-major, `rows × width`), where `b` is `columns × width`.
-  ///
-  /// Each output row is accumulated in registers, 32 columns at a time, over all of that row's
-  /// non-zeros, and stored once: the rows of `b` are only read. Rows are split into contiguous blocks, one per task (no atomics).
   func multiply(
     into output: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, width: Int
+  ) {
+    multiply(b, stride: width, into: output, stride: width, width: width, accumulate: true)
+  }
+
+  /// `self · b` into `output`: output row `i` is `width` values at `output + i · outputStride`,
+  /// and row `j` of `b` is `width` values at `b + j · bStride`. The sums are stored, or added
+  /// to what `output` holds when `accumulate` is true.
+  ///
+  /// Each output row is accumulated in registers, 32 columns at a time, over all of that row's
+  /// non-zeros, and stored once: the rows of `b` are only read. Rows are split into contiguous
+  /// blocks, one per task (no atomics), so the result is the same for any number of cores.
+  func multiply(
+    _ b: UnsafePointer<Float>, stride bStride: Int,
+    into output: UnsafeMutablePointer<Float>, stride outputStride: Int,
+    width: Int, accumulate: Bool
   ) {
     guard rows > 0, width > 0 else { return }
     let tasks = rows < 256 ? 1 : processorCount * 4
@@ -37,8 +49,18 @@ extension SparseMatrix {
     parallelForEach(chunks: tasks) { task in
       for row in chunkRange(task, of: tasks, count: rows) {
         let start = Int(offsets[row]), end = Int(offsets[row + 1])
-        if start == end { continue }
-        let target = UnsafeMutableRawPointer(output + row * width)
+        let out = output + row * outputStride
+        if start == end {
+          if !accumulate { out.update(repeating: 0, count: width) }
+          continue
+        }
+        let target = UnsafeMutableRawPointer(out)
+        @inline(__always)
+        func put(_ sum: SIMD4<Float>, at offset: Int) {
+          let value = accumulate
+            ? target.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self) + sum : sum
+          target.storeBytes(of: value, toByteOffset: offset, as: SIMD4<Float>.self)
+        }
         var column = 0
         // 32 columns per pass in eight 4-lane accumulators: eight SSE registers, so nothing
         // spills on baseline x86-64 (sixteen-lane vectors would need all sixteen).
@@ -47,7 +69,7 @@ extension SparseMatrix {
           var a4 = SIMD4<Float>(), a5 = SIMD4<Float>(), a6 = SIMD4<Float>(), a7 = SIMD4<Float>()
           for position in start..<end {
             let value = SIMD4<Float>(repeating: values[position])
-            let from = source + (Int(indices[position]) * width + column) * 4
+            let from = source + (Int(indices[position]) * bStride + column) * 4
             a0 += value * from.loadUnaligned(fromByteOffset: 0, as: SIMD4<Float>.self)
             a1 += value * from.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self)
             a2 += value * from.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self)
@@ -57,28 +79,34 @@ extension SparseMatrix {
             a6 += value * from.loadUnaligned(fromByteOffset: 96, as: SIMD4<Float>.self)
             a7 += value * from.loadUnaligned(fromByteOffset: 112, as: SIMD4<Float>.self)
           }
-          let to = target + column * 4
-          @inline(__always)
-          func add(_ sum: SIMD4<Float>, at offset: Int) {
-            to.storeBytes(
-              of: to.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self) + sum,
-              toByteOffset: offset, as: SIMD4<Float>.self)
-          }
-          add(a0, at: 0)
-          add(a1, at: 16)
-          add(a2, at: 32)
-          add(a3, at: 48)
-          add(a4, at: 64)
-          add(a5, at: 80)
-          add(a6, at: 96)
-          add(a7, at: 112)
+          let base = column * 4
+          put(a0, at: base)
+          put(a1, at: base + 16)
+          put(a2, at: base + 32)
+          put(a3, at: base + 48)
+          put(a4, at: base + 64)
+          put(a5, at: base + 80)
+          put(a6, at: base + 96)
+          put(a7, at: base + 112)
           column += 32
         }
+        while column + 8 <= width {
+          var a0 = SIMD4<Float>(), a1 = SIMD4<Float>()
+          for position in start..<end {
+            let value = SIMD4<Float>(repeating: values[position])
+            let from = source + (Int(indices[position]) * bStride + column) * 4
+            a0 += value * from.loadUnaligned(fromByteOffset: 0, as: SIMD4<Float>.self)
+            a1 += value * from.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self)
+          }
+          put(a0, at: column * 4)
+          put(a1, at: column * 4 + 16)
+          column += 8
+        }
         if column < width {
-          let out = output + row * width
+          if !accumulate { (out + column).update(repeating: 0, count: width - column) }
           for position in start..<end {
             let value = values[position]
-            let from = b + Int(indices[position]) * width
+            let from = b + Int(indices[position]) * bStride
             for c in column..<width { out[c] += value * from[c] }
           }
         }
@@ -86,56 +114,28 @@ extension SparseMatrix {
     }
   }
 
-  /// Adds `transposeᵀ · b` into `output` (row-major, `transpose.columns × width`), reading the
-  /// matrix through its transpose: each row of `b` is read once, contiguously, and scattered
-  /// into the output rows it touches.
-  ///
-  /// For `X · Z` with a tall Z (the vocabulary side of the SVD), gathering rows of Z per
-  /// non-zero reads the whole of Z in random order for every product; scattering from Xᵀ
-  /// reads Z once per task and writes the much smaller document-side output. Tasks own
-  /// disjoint ranges of output rows and find their part of each (sorted) posting list by
-  /// binary search, so there are no atomics and the sums are the same for any core count.
-  static func multiply(
-    transposeOf transpose: SparseMatrix, into output: UnsafeMutablePointer<Float>,
-    _ b: UnsafePointer<Float>, width: Int
-  ) {
-    let outputRows = transpose.columns
-    guard outputRows > 0, width > 0 else { return }
-    let tasks = outputRows < 256 ? 1 : processorCount
-    let offsets = transpose.offsets.buffer, indices = transpose.indices.buffer
-    let values = transpose.storedValues.buffer
-    parallelForEach(chunks: tasks) { task in
-      let range = chunkRange(task, of: tasks, count: outputRows)
-      let lower = Int32(range.lowerBound), upper = Int32(range.upperBound)
-      for row in 0..<transpose.rows {
-        var start = Int(offsets[row])
-        var end = Int(offsets[row + 1])
-        if start == end { continue }
-        if tasks > 1 {
-          // First posting ≥ lower, then first ≥ upper.
-          var low = start, high = end
-          while low < high {
-            let middle = (low + high) >> 1
-            if indices[middle] < lower { low = middle + 1 } else { high = middle }
-          }
-          start = low
-          high = end
-          while low < high {
-            let middle = (low + high) >> 1
-            if indices[middle] < upper { low = middle + 1 } else { high = middle }
-          }
-          end = low
-        }
-        let source = b + row * width
-        for position in start..<end {
-          let value = values[position]
-          let target = output + Int(indices[position]) * width
-          for column in 0..<width {
-            target[column] += value * source[column]
-          }
-        }
+  /// Contiguous row ranges that hold near-equal shares of the non-zeros, one per part.
+  func balancedRowRanges(parts: Int) -> [Range<Int>] {
+    let parts = max(1, min(parts, rows))
+    guard parts > 1 else { return [0..<rows] }
+    let offsets = self.offsets.buffer
+    let total = Int(offsets[rows])
+    var ranges: [Range<Int>] = []
+    var lower = 0
+    for part in 1..<parts {
+      // The first row whose end offset reaches part / parts of the non-zeros.
+      let target = Int64(total * part / parts)
+      var low = lower, high = rows
+      while low < high {
+        let middle = (low + high) >> 1
+        if offsets[middle + 1] < target { low = middle + 1 } else { high = middle }
       }
+      let upper = min(max(low + 1, lower), rows)
+      ranges.append(lower..<upper)
+      lower = upper
     }
+    ranges.append(lower..<rows)
+    return ranges
   }
 
   /// The transpose, in CSR form (that is, this matrix in CSC form).

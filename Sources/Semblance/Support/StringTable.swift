@@ -23,6 +23,21 @@ struct StringTable: Sendable {
     self.init(bytes: Storage(blob), offsets: Storage(offsets))
   }
 
+  /// Collects strings one batch at a time, for a table built while streaming.
+  struct Builder {
+    private var blob: [UInt8] = []
+    private var offsets: [Int64] = [0]
+
+    mutating func append(_ string: String) {
+      blob.append(contentsOf: string.utf8)
+      offsets.append(Int64(blob.count))
+    }
+
+    func build() -> StringTable {
+      StringTable(bytes: Storage(blob), offsets: Storage(offsets))
+    }
+  }
+
   /// The keys of `table` at the positions `order`, in that order.
   init(orderedKeysOf table: TermTable, _ order: [Int]) {
     let byteCount = order.reduce(0) { $0 + table.starts[$1 + 1] - table.starts[$1] }

@@ -1,25 +1,6 @@
 import Foundation
 
 extension TfidfVectorizer {
-  /// Term counts of a run of consecutive papers, keyed by tables local to the run.
-  ///
-  /// Words are keyed by their bytes; bigrams by the pair of their words' local ids.
-  private struct ChunkCounts {
-    var words = TermTable()
-    var pairs = PairTable()
-    var wordFrequency: [Int32] = []
-    var wordTotal: [Int64] = []
-    var pairFrequency: [Int32] = []
-    var pairTotal: [Int64] = []
-    /// Per paper: the end of its entries in `terms` / `counts`.
-    var documentEnds: [Int] = []
-    /// A word id, or a pair id with `pairFlag` set.
-    var terms: [Int32] = []
-    var counts: [Int32] = []
-  }
-
-  private static let pairFlag = Int32.min
-
   /// Learns the vocabulary and idf from `papers` and returns the TF-IDF matrix of the same
   /// papers, one row each, in order.
   ///
@@ -29,40 +10,103 @@ extension TfidfVectorizer {
   public static func fit(
     _ papers: [Paper], configuration: Configuration = .init()
   ) throws -> (vectorizer: TfidfVectorizer, matrix: SparseMatrix) {
-    try configuration.validate()
-    guard !papers.isEmpty else { throw ConfigurationError.emptyCorpus }
-    let analyzer = try Analyzer(configuration.analyzer)
-    let n = papers.count
-    let countsWords = configuration.analyzer.ngramRange.contains(1)
-    let countsPairs = configuration.analyzer.ngramRange.contains(2)
+    var accumulator = try Accumulator(configuration: configuration)
+    accumulator.add(papers)
+    return try accumulator.finish()
+  }
 
-    // 1. Count words and bigrams per paper: one contiguous run of papers per core, each with
-    //    its own tables, so nothing is shared while counting.
-    let chunkCount = min(max(1, n / 64), processorCount)
-    let chunks = parallelMap(chunks: chunkCount) { chunk -> ChunkCounts in
-      var result = ChunkCounts()
+  /// Counts the terms of papers given in batches, then fits the vocabulary and idf and
+  /// builds the TF-IDF matrix: ``fit(_:configuration:)`` for a corpus that is never held in
+  /// memory as a whole. Only the counts are kept, not the text.
+  ///
+  /// Each core owns a lane that lasts over all batches: its own word and bigram tables and
+  /// the term counts of the papers it was given (each batch is cut into one contiguous run
+  /// per lane). Nothing is shared while counting; `finish` merges the lanes.
+  struct Accumulator {
+    let configuration: Configuration
+    let analyzer: Analyzer
+    private var lanes: [Lane]
+    /// Runs of consecutive papers in corpus order: which lane counted them and how many.
+    private var runs: [(lane: Int, count: Int)] = []
+    private(set) var paperCount = 0
+
+    init(configuration: Configuration) throws {
+      try configuration.validate()
+      self.configuration = configuration
+      analyzer = try Analyzer(configuration.analyzer)
+      lanes = (0..<processorCount).map { _ in Lane() }
+    }
+
+    /// The counts of one lane. A class, so that concurrent tasks can each fill their own.
+    final class Lane {
+      var words = TermTable()
+      let pairs = PairTable()
+      var wordFrequency: [Int32] = []
+      var wordTotal: [Int64] = []
+      /// Per paper: the end of its entries in `terms` / `counts`.
+      var documentEnds: [Int] = []
+      /// A word id, or a pair id with `pairFlag` set.
+      var terms: [Int32] = []
+      var counts: [Int32] = []
+    }
+
+    static let pairFlag = Int32.min
+
+    /// Counts the terms of `papers`, which follow the papers added before.
+    mutating func add(_ papers: [Paper]) {
+      guard !papers.isEmpty else { return }
+      let laneCount = min(max(1, papers.count / 64), lanes.count)
+      for lane in 0..<laneCount {
+        runs.append((lane, chunkRange(lane, of: laneCount, count: papers.count).count))
+      }
+      let lanes = UnsafeSendable(self.lanes)
+      let analyzer = self.analyzer
+      let countsWords = configuration.analyzer.ngramRange.contains(1)
+      let countsPairs = configuration.analyzer.ngramRange.contains(2)
+      parallelForEach(chunks: laneCount) { laneIndex in
+        Accumulator.count(
+          papers[chunkRange(laneIndex, of: laneCount, count: papers.count)],
+          into: lanes.value[laneIndex], analyzer: analyzer,
+          countsWords: countsWords, countsPairs: countsPairs)
+      }
+      paperCount += papers.count
+    }
+
+    private static func count(
+      _ papers: ArraySlice<Paper>, into lane: Lane, analyzer: Analyzer,
+      countsWords: Bool, countsPairs: Bool
+    ) {
       var workspace = Analyzer.Workspace()
-      var wordCount: [Int32] = [], wordMark: [Int32] = []
-      var pairCount: [Int32] = [], pairMark: [Int32] = []
-      var touchedWords: [Int32] = [], touchedPairs: [Int32] = []
-      let range = chunkRange(chunk, of: chunkCount, count: n)
-      for paperIndex in range {
-        let paper = papers[paperIndex]
-        let mark = Int32(paperIndex - range.lowerBound)
+      var wordCount: [Int32] = Array(repeating: 0, count: lane.words.count)
+      var wordMark: [Int32] = Array(repeating: -1, count: lane.words.count)
+      var touchedWords: [Int32] = [], touchedPairs: [Int] = []
+      var ids: [Int32] = []
+      var sink: UInt64 = 0
+      let pairs = lane.pairs
+      for paper in papers {
+        // Unique per lane over all batches: the pair table's slots keep their marks.
+        let mark = Int32(truncatingIfNeeded: lane.documentEnds.count)
+        // Slot positions must hold until the paper's end, so grow before it, not during it: a
+        // token takes at least three bytes with its separator.
+        if countsPairs {
+          pairs.reserve(additional: (paper.title.utf8.count + paper.abstract.utf8.count) / 3 + 2)
+        }
         analyzer.forEachSegment(title: paper.title, abstract: paper.abstract, in: &workspace) {
           workspace, weight in
-          var previous: Int32 = -1
           let starts = workspace.tokenStarts, ends = workspace.tokenEnds
+          let tokens = starts.count
+          ids.removeAll(keepingCapacity: true)
           workspace.segment.withUnsafeBufferPointer { segment in
-            for token in 0..<starts.count {
-              let id = result.words.insert(
+            for token in 0..<tokens {
+              let id = lane.words.insert(
                 UnsafeBufferPointer(rebasing: segment[starts[token]..<ends[token]]))
               if Int(id) == wordCount.count {
                 wordCount.append(0)
                 wordMark.append(-1)
-                result.wordFrequency.append(0)
-                result.wordTotal.append(0)
+                lane.wordFrequency.append(0)
+                lane.wordTotal.append(0)
               }
+              ids.append(id)
               if countsWords {
                 if wordMark[Int(id)] != mark {
                   wordMark[Int(id)] = mark
@@ -71,174 +115,208 @@ extension TfidfVectorizer {
                 }
                 wordCount[Int(id)] = wordCount[Int(id)].saturatingAdd(weight)
               }
-              if countsPairs && previous >= 0 {
-                let pair = result.pairs.insert(PairTable.key(previous, id))
-                if Int(pair) == pairCount.count {
-                  pairCount.append(0)
-                  pairMark.append(-1)
-                  result.pairFrequency.append(0)
-                  result.pairTotal.append(0)
-                }
-                if pairMark[Int(pair)] != mark {
-                  pairMark[Int(pair)] = mark
-                  pairCount[Int(pair)] = 0
-                  touchedPairs.append(pair)
-                }
-                pairCount[Int(pair)] = pairCount[Int(pair)].saturatingAdd(weight)
-              }
-              previous = id
             }
+          }
+          guard countsPairs && tokens > 1 else { return }
+          // Start every slot load of the segment before using any: the table is far larger
+          // than the caches, and independent loads overlap where dependent ones queue.
+          for token in 1..<tokens {
+            sink &+= pairs.touch(PairTable.key(ids[token - 1], ids[token]))
+          }
+          for token in 1..<tokens {
+            let slot = pairs.count(
+              PairTable.key(ids[token - 1], ids[token]), weight: weight, document: mark)
+            if slot >= 0 { touchedPairs.append(slot) }
           }
         }
         for id in touchedWords {
           let count = wordCount[Int(id)]
-          result.terms.append(id)
-          result.counts.append(count)
-          result.wordFrequency[Int(id)] += 1
-          result.wordTotal[Int(id)] += Int64(count)
+          lane.terms.append(id)
+          lane.counts.append(count)
+          lane.wordFrequency[Int(id)] += 1
+          lane.wordTotal[Int(id)] += Int64(count)
         }
-        for pair in touchedPairs {
-          let count = pairCount[Int(pair)]
-          result.terms.append(pair | pairFlag)
-          result.counts.append(count)
-          result.pairFrequency[Int(pair)] += 1
-          result.pairTotal[Int(pair)] += Int64(count)
+        for slot in touchedPairs {
+          let (id, count) = pairs.finish(slot: slot)
+          lane.terms.append(id | pairFlag)
+          lane.counts.append(count)
         }
         touchedWords.removeAll(keepingCapacity: true)
         touchedPairs.removeAll(keepingCapacity: true)
-        result.documentEnds.append(result.terms.count)
+        lane.documentEnds.append(lane.terms.count)
       }
-      return result
+      // Keeps the touch loads from being optimised away; never true in practice.
+      if sink == 0x5EED_5EED_5EED_5EED { lane.documentEnds.reserveCapacity(0) }
     }
 
-    // 2. Merge the runs' tables in run order (deterministic): words by bytes, then bigrams by
-    //    the pair of their words' global ids.
-    var words = TermTable(minimumCapacity: chunks.map(\.words.count).max() ?? 16)
-    var pairs = PairTable(minimumCapacity: chunks.map(\.pairs.count).max() ?? 16)
-    var wordFrequency: [Int32] = [], wordTotal: [Int64] = []
-    var pairFrequency: [Int32] = [], pairTotal: [Int64] = []
-    var wordMaps: [[Int32]] = [], pairMaps: [[Int32]] = []
-    for chunk in chunks {
-      var wordMap = [Int32](repeating: 0, count: chunk.words.count)
-      for local in 0..<chunk.words.count {
-        let id = chunk.words.withKey(local) { words.insert($0) }
-        if Int(id) == wordFrequency.count {
-          wordFrequency.append(0)
-          wordTotal.append(0)
+    /// Prunes and sorts the vocabulary, computes idf and weights every counted paper.
+    ///
+    /// - Throws: `ConfigurationError.emptyCorpus` when no paper was added, `.noTerms` or
+    ///   `.noTermsLeft` when pruning leaves nothing.
+    consuming func finish() throws -> (vectorizer: TfidfVectorizer, matrix: SparseMatrix) {
+      let n = paperCount
+      guard n > 0 else { throw ConfigurationError.emptyCorpus }
+      let countsWords = configuration.analyzer.ngramRange.contains(1)
+      let countsPairs = configuration.analyzer.ngramRange.contains(2)
+      let lanes = self.lanes
+
+      // 1. Merge the lanes' words by bytes, in lane order (deterministic).
+      var words = TermTable(minimumCapacity: lanes.map(\.words.count).max() ?? 16)
+      var wordFrequency: [Int32] = [], wordTotal: [Int64] = []
+      var wordMaps: [[Int32]] = []
+      for lane in lanes {
+        var wordMap = [Int32](repeating: 0, count: lane.words.count)
+        for local in 0..<lane.words.count {
+          let id = lane.words.withKey(local) { words.insert($0) }
+          if Int(id) == wordFrequency.count {
+            wordFrequency.append(0)
+            wordTotal.append(0)
+          }
+          wordFrequency[Int(id)] += lane.wordFrequency[local]
+          wordTotal[Int(id)] += lane.wordTotal[local]
+          wordMap[local] = id
         }
-        wordFrequency[Int(id)] += chunk.wordFrequency[local]
-        wordTotal[Int(id)] += chunk.wordTotal[local]
-        wordMap[local] = id
+        wordMaps.append(wordMap)
       }
-      var pairMap = [Int32](repeating: 0, count: chunk.pairs.count)
-      for (local, key) in chunk.pairs.keys.enumerated() {
-        let first = wordMap[Int(key >> 32)], second = wordMap[Int(key & 0xFFFF_FFFF)]
-        let id = pairs.insert(PairTable.key(first, second))
-        if Int(id) == pairFrequency.count {
-          pairFrequency.append(0)
-          pairTotal.append(0)
+      guard words.count > 0 else { throw ConfigurationError.noTerms(papers: n) }
+
+      // 2. Merge the lanes' bigrams, keyed by their words' global ids, into one table per
+      //    partition of the key hashes, all partitions at once. A merged pair's global
+      //    number is `id * partitionCount + partition`.
+      let partitionCount = countsPairs ? processorCount : 1
+      // Each lane's map is written by every partition task, at disjoint positions.
+      let maps = lanes.map { lane in
+        let map = UnsafeMutableBufferPointer<Int32>.allocate(capacity: max(lane.pairs.count, 1))
+        map.initialize(repeating: 0)
+        return map
+      }
+      defer { for map in maps { map.deallocate() } }
+      let sharedMaps = UnsafeSendable(maps)
+      let partitions: [PairTable] = parallelMap(chunks: partitionCount) { partition in
+        let table = PairTable(
+          minimumCapacity: (lanes.map(\.pairs.count).max() ?? 16) / partitionCount)
+        for (laneIndex, lane) in lanes.enumerated() {
+          let wordMap = wordMaps[laneIndex]
+          let map = sharedMaps.value[laneIndex]
+          lane.pairs.forEachPair { key, local, documents, total in
+            let global = PairTable.key(wordMap[Int(key >> 32)], wordMap[Int(key & 0xFFFF_FFFF)])
+            guard Int(PairTable.hash(global) >> 40) % partitionCount == partition else { return }
+            let id = table.add(global, documents: documents, total: total)
+            map[Int(local)] = id * Int32(partitionCount) + Int32(partition)
+          }
         }
-        pairFrequency[Int(id)] += chunk.pairFrequency[local]
-        pairTotal[Int(id)] += chunk.pairTotal[local]
-        pairMap[local] = id
+        return table
       }
-      wordMaps.append(wordMap)
-      pairMaps.append(pairMap)
-    }
+      let pairMaps = maps.enumerated().map { Array($1.prefix(lanes[$0].pairs.count)) }
+      let partitionStatistics = partitions.map { $0.statistics() }
 
-    guard words.count > 0 else { throw ConfigurationError.noTerms(papers: n) }
+      // 3. Prune by document frequency. A candidate is a word id, or a pair's global number
+      //    plus `words.count`.
+      let minimum = configuration.effectiveMinDocumentFrequency(papers: n)
+      let maximumCount = configuration.maxDocumentFrequency * Double(n)
+      func keeps(_ df: Int32) -> Bool { Int(df) >= minimum && Double(df) <= maximumCount }
+      var candidates: [Int] = []
+      if countsWords { candidates += (0..<words.count).filter { keeps(wordFrequency[$0]) } }
+      if countsPairs {
+        for (partition, statistics) in partitionStatistics.enumerated() {
+          for (id, df) in statistics.documents.enumerated() where keeps(df) {
+            candidates.append(id * partitionCount + partition + words.count)
+          }
+        }
+      }
+      guard !candidates.isEmpty else {
+        throw ConfigurationError.noTermsLeft(
+          papers: n, minDocumentFrequency: minimum,
+          maxDocumentFrequency: configuration.maxDocumentFrequency)
+      }
+      func pairKey(_ number: Int) -> UInt64 {
+        partitions[number % partitionCount].keys[number / partitionCount]
+      }
+      func frequency(_ candidate: Int) -> Int32 {
+        if candidate < words.count { return wordFrequency[candidate] }
+        let number = candidate - words.count
+        return partitionStatistics[number % partitionCount].documents[number / partitionCount]
+      }
+      func total(_ candidate: Int) -> Int64 {
+        if candidate < words.count { return wordTotal[candidate] }
+        let number = candidate - words.count
+        return partitionStatistics[number % partitionCount].totals[number / partitionCount]
+      }
 
-    // 3. Prune by document frequency. Candidate `c` is word `c`, or bigram `c - words.count`.
-    let minimum = configuration.effectiveMinDocumentFrequency(papers: n)
-    let maximumCount = configuration.maxDocumentFrequency * Double(n)
-    func keeps(_ df: Int32) -> Bool { Int(df) >= minimum && Double(df) <= maximumCount }
-    var candidates: [Int] = []
-    if countsWords { candidates += (0..<words.count).filter { keeps(wordFrequency[$0]) } }
-    if countsPairs {
-      candidates += (0..<pairs.count).lazy.filter { keeps(pairFrequency[$0]) }.map { $0 + words.count }
-    }
-    guard !candidates.isEmpty else {
-      throw ConfigurationError.noTermsLeft(
-        papers: n, minDocumentFrequency: minimum,
-        maxDocumentFrequency: configuration.maxDocumentFrequency)
-    }
-
-    // 4. Spell the candidates (a bigram is its two words joined by a space), cap the
-    //    vocabulary by corpus frequency, and sort it in byte order.
-    var spelled = TermTable(minimumCapacity: candidates.count)
-    var scratch: [UInt8] = []
-    for candidate in candidates {
-      if candidate < words.count {
-        _ = words.withKey(candidate) { spelled.appendUnchecked($0) }
-      } else {
-        let key = pairs.keys[candidate - words.count]
-        scratch.removeAll(keepingCapacity: true)
-        words.withKey(Int(key >> 32)) { scratch.append(contentsOf: $0) }
-        scratch.append(0x20)
-        words.withKey(Int(key & 0xFFFF_FFFF)) { scratch.append(contentsOf: $0) }
-        _ = scratch.withUnsafeBufferPointer { spelled.appendUnchecked($0) }
+      // 4. Spell the candidates (a bigram is its two words joined by a space), cap the
+      //    vocabulary by corpus frequency, and sort it in byte order.
+      var spelled = TermTable(minimumCapacity: candidates.count)
+      var scratch: [UInt8] = []
+      for candidate in candidates {
+        if candidate < words.count {
+          _ = words.withKey(candidate) { spelled.appendUnchecked($0) }
+        } else {
+          let key = pairKey(candidate - words.count)
+          scratch.removeAll(keepingCapacity: true)
+          words.withKey(Int(key >> 32)) { scratch.append(contentsOf: $0) }
+          scratch.append(0x20)
+          words.withKey(Int(key & 0xFFFF_FFFF)) { scratch.append(contentsOf: $0) }
+          _ = scratch.withUnsafeBufferPointer { spelled.appendUnchecked($0) }
+        }
       }
-    }
-    func frequency(_ candidate: Int) -> Int32 {
-      candidate < words.count ? wordFrequency[candidate] : pairFrequency[candidate - words.count]
-    }
-    func total(_ candidate: Int) -> Int64 {
-      candidate < words.count ? wordTotal[candidate] : pairTotal[candidate - words.count]
-    }
-    var order = Array(0..<candidates.count)  // positions in `candidates` / `spelled`
-    if let maxTerms = configuration.maxTerms, order.count > maxTerms {
-      order.sort { a, b in
-        let ta = total(candidates[a]), tb = total(candidates[b])
-        return ta != tb ? ta > tb : compareBytes(spelled, a, b) < 0
+      var order = Array(0..<candidates.count)  // positions in `candidates` / `spelled`
+      if let maxTerms = configuration.maxTerms, order.count > maxTerms {
+        order.sort { a, b in
+          let ta = total(candidates[a]), tb = total(candidates[b])
+          return ta != tb ? ta > tb : compareBytes(spelled, a, b) < 0
+        }
+        order.removeSubrange(maxTerms...)
       }
-      order.removeSubrange(maxTerms...)
-    }
-    order.sort { compareBytes(spelled, $0, $1) < 0 }
-    var wordColumn = [Int32](repeating: -1, count: words.count)
-    var pairColumn = [Int32](repeating: -1, count: pairs.count)
-    for (column, position) in order.enumerated() {
-      let candidate = candidates[position]
-      if candidate < words.count {
-        wordColumn[candidate] = Int32(column)
-      } else {
-        pairColumn[candidate - words.count] = Int32(column)
-      }
-    }
-    let terms = StringTable(orderedKeysOf: spelled, order)
-    let idf = Storage<Float>(count: order.count) { idf in
+      order.sort { compareBytes(spelled, $0, $1) < 0 }
+      var wordColumn = [Int32](repeating: -1, count: words.count)
+      let pairNumbers = partitions.map(\.count).max().map { $0 * partitionCount } ?? 0
+      var pairColumn = [Int32](repeating: -1, count: pairNumbers)
       for (column, position) in order.enumerated() {
-        let df = Double(frequency(candidates[position]))
-        idf[column] = Float(log((1 + Double(n)) / (1 + df)) + 1)
-      }
-    }
-
-    // 5. Weight and normalise every row, in parallel over the runs.
-    let rows = parallelMap(chunks: chunkCount) { chunk -> RowBlock in
-      let counts = chunks[chunk]
-      let wordMap = wordMaps[chunk], pairMap = pairMaps[chunk]
-      var block = RowBlock()
-      var start = 0
-      var entries: [(column: Int32, count: Int32)] = []
-      for end in counts.documentEnds {
-        entries.removeAll(keepingCapacity: true)
-        for position in start..<end {
-          let term = counts.terms[position]
-          let column =
-            term < 0
-            ? pairColumn[Int(pairMap[Int(term & Int32.max)])]
-            : wordColumn[Int(wordMap[Int(term)])]
-          if column >= 0 { entries.append((column, counts.counts[position])) }
+        let candidate = candidates[position]
+        if candidate < words.count {
+          wordColumn[candidate] = Int32(column)
+        } else {
+          pairColumn[candidate - words.count] = Int32(column)
         }
-        block.append(entries: &entries, idf: idf.buffer, sublinearTF: configuration.sublinearTF)
-        start = end
       }
-      return block
+      let terms = StringTable(orderedKeysOf: spelled, order)
+      let idf = Storage<Float>(count: order.count) { idf in
+        for (column, position) in order.enumerated() {
+          let df = Double(frequency(candidates[position]))
+          idf[column] = Float(log((1 + Double(n)) / (1 + df)) + 1)
+        }
+      }
+
+      // 5. Weight and normalise every row, in parallel over the lanes, and put the rows back
+      //    in corpus order.
+      let sublinearTF = configuration.sublinearTF
+      let blocks = parallelMap(chunks: lanes.count) { laneIndex -> RowBlock in
+        let lane = lanes[laneIndex]
+        let wordMap = wordMaps[laneIndex], pairMap = pairMaps[laneIndex]
+        var block = RowBlock()
+        var start = 0
+        var entries: [(column: Int32, count: Int32)] = []
+        for end in lane.documentEnds {
+          entries.removeAll(keepingCapacity: true)
+          for position in start..<end {
+            let term = lane.terms[position]
+            let column =
+              term < 0
+              ? pairColumn[Int(pairMap[Int(term & Int32.max)])]
+              : wordColumn[Int(wordMap[Int(term)])]
+            if column >= 0 { entries.append((column, lane.counts[position])) }
+          }
+          block.append(entries: &entries, idf: idf.buffer, sublinearTF: sublinearTF)
+          start = end
+        }
+        return block
+      }
+      let matrix = RowBlock.assemble(blocks, runs: runs, columns: order.count)
+      let vectorizer = TfidfVectorizer(
+        configuration: configuration, analyzer: analyzer,
+        vocabulary: Vocabulary(terms: terms), idf: idf)
+      return (vectorizer, matrix)
     }
-    let matrix = RowBlock.assemble(rows, columns: order.count)
-    let vectorizer = TfidfVectorizer(
-      configuration: configuration, analyzer: analyzer,
-      vocabulary: Vocabulary(terms: terms), idf: idf)
-    return (vectorizer, matrix)
   }
 
   /// The TF-IDF rows of `papers` under the fitted vocabulary and idf. Terms outside the
@@ -315,6 +393,50 @@ struct RowBlock {
       }
     }
     rowLengths.append(entries.count)
+  }
+
+  /// Interleaves blocks of rows into one matrix: `runs` lists, in output order, which block
+  /// the next rows come from and how many.
+  static func assemble(
+    _ blocks: [RowBlock], runs: [(lane: Int, count: Int)], columns: Int
+  ) -> SparseMatrix {
+    var rowStarts = blocks.map { block in
+      var starts = [Int](repeating: 0, count: block.rowLengths.count + 1)
+      for (row, length) in block.rowLengths.enumerated() { starts[row + 1] = starts[row] + length }
+      return starts
+    }
+    let rows = runs.reduce(0) { $0 + $1.count }
+    let nnz = blocks.reduce(0) { $0 + $1.indices.count }
+    var nextRow = [Int](repeating: 0, count: blocks.count)
+    var offsetsArray = [Int64](repeating: 0, count: rows + 1)
+    let indices = Storage<Int32>(count: nnz) { _ in }
+    let values = Storage<Float>(count: nnz) { _ in }
+    let targetIndices = UnsafeMutablePointer(mutating: indices.buffer.baseAddress!)
+    let targetValues = UnsafeMutablePointer(mutating: values.buffer.baseAddress!)
+    var row = 0
+    var position = 0
+    for (lane, count) in runs {
+      let first = nextRow[lane]
+      let from = rowStarts[lane][first], to = rowStarts[lane][first + count]
+      if to > from {
+        blocks[lane].indices.withUnsafeBufferPointer { source in
+          (targetIndices + position).update(from: source.baseAddress! + from, count: to - from)
+        }
+        blocks[lane].values.withUnsafeBufferPointer { source in
+          (targetValues + position).update(from: source.baseAddress! + from, count: to - from)
+        }
+      }
+      for local in first..<(first + count) {
+        position += rowStarts[lane][local + 1] - rowStarts[lane][local]
+        row += 1
+        offsetsArray[row] = Int64(position)
+      }
+      nextRow[lane] += count
+    }
+    rowStarts = []
+    return try! SparseMatrix(
+      rows: rows, columns: columns, offsets: Storage(offsetsArray), indices: indices,
+      values: values, validate: false)
   }
 
   /// Concatenates blocks of rows into one matrix.
