@@ -44,7 +44,7 @@ let package = Package(
     ),
     .testTarget(
       name: "SemblanceTests",
-      dependencies: ["Semblance", "semblance"],
+      dependencies: ["Semblance", "semblance", "semblance-bench"],
       path: "Tests/SemblanceTests"
     ),
   ]

@@ -15,8 +15,9 @@ struct BenchCommand: ParsableCommand {
         semblance-bench run --corpus corpus.jsonl
         semblance-bench run --synthetic 10000 --json
         semblance-bench query --index corpus.idx
+        semblance-bench relevance --corpus corpus.jsonl --alphas 1,0.8,0.5
         semblance-bench peak
       """,
-    subcommands: [Generate.self, Run.self, Query.self, Peak.self]
+    subcommands: [Generate.self, Run.self, Query.self, Relevance.self, Peak.self]
   )
 }

@@ -19,8 +19,16 @@ import Semblance
 ///   words (propose, results, …), then commas, full stops and an occasional number, so the
 ///   analyzer does the work it does on real abstracts.
 ///
-/// Paper `i` depends only on the seed, the topic count and `i`, so a corpus of N papers is a
-/// prefix of a corpus of 2N with the same seed and topics.
+/// - Optionally (`subtopics` > 0), each topic has subtopics, and each subtopic owns a small
+///   Zipfian list of two-word phrases, as a line of work has its own
+///   named methods and terms ("graph neural network", "Monte Carlo tree search"). A paper
+///   belongs to one subtopic of its dominant topic, and some of its content slots hold that
+///   subtopic's phrases. The phrases' words come from the field's distribution, so they tell
+///   sibling topics apart only as pairs. With `subtopics` = 0 (the default) none of this is drawn, and the
+///   output is byte for byte what it was before the option existed.
+///
+/// Paper `i` depends only on the seed, the topic and subtopic counts and `i`, so a corpus of
+/// N papers is a prefix of a corpus of 2N with the same options.
 struct CorpusGenerator: Sendable {
   /// Options.
   struct Configuration: Sendable {
@@ -33,6 +41,14 @@ struct CorpusGenerator: Sendable {
     var fieldShare = 0.65
     var titleWords = 8...12
     var abstractWords = 150...250
+    /// Subtopics per topic; 0 (the default) gives the corpus without phrases.
+    var subtopics = 0
+    /// Two-word phrases per subtopic.
+    var phrasesPerSubtopic = 40
+    /// The chance that a content slot of the abstract holds a subtopic phrase (two words).
+    var abstractPhraseShare = 0.05
+    /// The chance that a topic-word slot of the title holds a subtopic phrase.
+    var titlePhraseShare = 0.15
   }
 
   let configuration: Configuration
@@ -49,6 +65,9 @@ struct CorpusGenerator: Sendable {
   private let fillerBytes: [[UInt8]]
   private let fillers: AliasTable
   private let topicNames: [[UInt8]]
+  /// Per topic × subtopic (topic-major), its phrases as word pairs; empty without subtopics.
+  private let phrases: [[(Int32, Int32)]]
+  private let phraseTable: AliasTable?
 
   init(_ configuration: Configuration) {
     precondition(configuration.topics >= 1 && configuration.topicsPerField >= 1)
@@ -151,7 +170,38 @@ struct CorpusGenerator: Sendable {
       let number = String(topic)
       return Array(("topic-" + String(repeating: "0", count: digits - number.count) + number).utf8)
     }
+
+    // Subtopic phrases, from their own random stream so that everything above is unchanged.
+    var subtopicPhrases: [[(Int32, Int32)]] = []
+    if configuration.subtopics > 0 && configuration.phrasesPerSubtopic > 0 {
+      var phraseRandom = BenchRandom(seed: configuration.seed ^ 0x5EED_C0DE_0000_0002)
+      for topic in 0..<configuration.topics {
+        // Words of the topic's field, so the words alone say "field" and only the pair says
+        // which line of work, as "graph" and "network" do in "graph neural network".
+        let vocabulary = topicVocabularies[configuration.topics + topic / configuration.topicsPerField]
+        for _ in 0..<configuration.subtopics {
+          var list: [(Int32, Int32)] = []
+          var seen = Set<Int64>()
+          while list.count < configuration.phrasesPerSubtopic {
+            let first = vocabulary[topicZipf.sample(using: &phraseRandom)]
+            let second = vocabulary[topicZipf.sample(using: &phraseRandom)]
+            guard first != second,
+              seen.insert(Int64(first) << 32 | Int64(second)).inserted
+            else { continue }
+            list.append((first, second))
+          }
+          subtopicPhrases.append(list)
+        }
+      }
+      phraseTable = AliasTable.zipf(count: configuration.phrasesPerSubtopic, exponent: 1.0)
+    } else {
+      phraseTable = nil
+    }
+    phrases = subtopicPhrases
   }
+
+  /// Whether papers have subtopics and phrases.
+  var hasSubtopics: Bool { phraseTable != nil }
 
   /// The label (dominant topic name) of a topic number.
   func topicName(_ topic: Int) -> String { String(decoding: topicNames[topic], as: UTF8.self) }
@@ -220,6 +270,9 @@ struct CorpusGenerator: Sendable {
     let dominantWeight = 0.3 + 0.2 * random.unit()
     let minorWeight = minors.isEmpty ? 0 : 0.15 + 0.2 * random.unit()
     var mixture = Mixture(dominant: dominant, minors: minors)
+    if hasSubtopics {
+      mixture.subtopic = random.int(in: 0...(configuration.subtopics - 1))
+    }
     mixture.cumulative = [dominantWeight]
     for _ in minors {
       mixture.cumulative.append(
@@ -240,12 +293,20 @@ struct CorpusGenerator: Sendable {
       out.append(UInt8(ascii: " "))
       out.append(topicNames[topic])
     }
+    if let subtopic = mixture.subtopic {
+      out.append(#"","subtopic":""#)
+      out.append(topicNames[dominant])
+      out.append(UInt8(ascii: "."))
+      out.appendPadded(subtopic, width: 1)
+    }
     out.append("\"}\n")
   }
 
   private struct Mixture {
     let dominant: Int
     let minors: [Int]
+    /// The paper's subtopic of its dominant topic, when the corpus has subtopics.
+    var subtopic: Int?
     /// Upper bounds of the dominant and each minor topic's share; the rest is background.
     var cumulative: [Double] = []
   }
@@ -277,6 +338,18 @@ struct CorpusGenerator: Sendable {
     if capitalized { out.capitalize(at: start) }
   }
 
+  /// Appends one of the paper's subtopic phrases (two words, the first capitalised if asked).
+  private func appendPhrase(
+    _ mixture: Mixture, _ random: inout BenchRandom, capitalized: Bool, to out: inout ByteBuffer
+  ) {
+    guard let subtopic = mixture.subtopic, let phraseTable else { return }
+    let (first, second) =
+      phrases[mixture.dominant * configuration.subtopics + subtopic][phraseTable.sample(using: &random)]
+    appendWord(Int(first), capitalized: capitalized, to: &out)
+    out.append(UInt8(ascii: " "))
+    appendWord(Int(second), capitalized: false, to: &out)
+  }
+
   private func appendFiller(_ random: inout BenchRandom, capitalized: Bool, to out: inout ByteBuffer) {
     let start = out.count
     out.append(fillerBytes[fillers.sample(using: &random)])
@@ -291,6 +364,8 @@ struct CorpusGenerator: Sendable {
       let first = position == 0 || position == colon
       if position > 0 && random.unit() < 0.2 {
         appendFiller(&random, capitalized: false, to: &out)
+      } else if mixture.subtopic != nil && random.unit() < configuration.titlePhraseShare {
+        appendPhrase(mixture, &random, capitalized: first || random.unit() < 0.4, to: &out)
       } else {
         // Titles lean harder on the dominant topic than abstracts do.
         let word =
@@ -319,6 +394,8 @@ struct CorpusGenerator: Sendable {
           appendFiller(&random, capitalized: capitalized, to: &out)
         } else if u < 0.43 && !capitalized {
           appendNumber(&random, to: &out)
+        } else if mixture.subtopic != nil && random.unit() < configuration.abstractPhraseShare {
+          appendPhrase(mixture, &random, capitalized: capitalized, to: &out)
         } else {
           appendWord(contentWord(mixture, &random), capitalized: capitalized, to: &out)
         }

@@ -79,16 +79,18 @@ enum CLI {
     return .failure(ExecutableNotFound(searched: searched))
   }
 
-  /// Runs `semblance arguments…` in `directory`, with no standard input, and waits for it.
+  /// Runs `semblance arguments…` (or another executable's) in `directory`, with no standard
+  /// input, and waits for it.
   ///
   /// Both output pipes are drained while the process runs, so a chatty command can never
   /// block on a full pipe. A run that outlives `timeout` seconds is killed (and then reports
   /// `signalled`, which every test treats as a failure).
   static func run(
-    _ arguments: [String], in directory: URL? = nil, timeout: TimeInterval = 120
+    _ arguments: [String], in directory: URL? = nil, timeout: TimeInterval = 120,
+    executable other: URL? = nil
   ) throws -> CLIResult {
     let process = Process()
-    process.executableURL = try executable()
+    process.executableURL = try other ?? executable()
     process.arguments = arguments
     if let directory { process.currentDirectoryURL = directory }
     process.standardInput = FileHandle.nullDevice

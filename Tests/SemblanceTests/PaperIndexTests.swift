@@ -63,6 +63,43 @@ struct PaperIndexTests {
     #expect(throws: QueryError.self) { try index.neighbors(count: 0) }
   }
 
+  @Test("an α passed to neighbors(count:alpha:) ranks like an index built with it",
+    arguments: [0, 0.2, 0.65, 1] as [Float])
+  func neighborGraphWithAnotherAlpha(alpha: Float) throws {
+    var configuration = IndexConfiguration.default
+    configuration.dimensions = 40
+    let index = try PaperIndex(Self.papers, configuration: configuration)
+    configuration.alpha = alpha
+    let rebuilt = try PaperIndex(Self.papers, configuration: configuration)
+    let graph = try index.neighbors(count: 6, alpha: alpha)
+    let expected = try rebuilt.neighbors(count: 6)
+    for row in 0..<index.count {
+      #expect(graph[row].map(\.position) == expected[row].map(\.position))
+      for (a, b) in zip(graph[row], expected[row]) { #expect(abs(a.score - b.score) < 1e-5) }
+    }
+  }
+
+  @Test func hybridOverEveryCandidateIsTheBruteForceHybrid() throws {
+    var configuration = IndexConfiguration.default
+    configuration.dimensions = 30
+    let index = try PaperIndex(Self.papers, configuration: configuration)
+    let alpha: Float = 0.3
+    let graph = try index.neighbors(count: 5, alpha: alpha, candidates: index.count)
+    for row in 0..<index.count where !index.isEmptyRow(row) {
+      var scores: [(position: Int, score: Float)] = []
+      for other in 0..<index.count where other != row {
+        var lsa: Float = 0
+        for j in 0..<index.dimensions { lsa += index.embeddings[row, j] * index.embeddings[other, j] }
+        scores.append((other, alpha * lsa + (1 - alpha) * index.tfidf.rowDot(row, other)))
+      }
+      scores.sort { $0.score > $1.score || ($0.score == $1.score && $0.position < $1.position) }
+      // Compare scores, not positions: near-ties may order differently in Float.
+      for (found, expected) in zip(graph[row], scores.prefix(5)) {
+        #expect(abs(found.score - expected.score) < 1e-5)
+      }
+    }
+  }
+
   @Test func exactSearchBlocksAgreeWithBruteForce() throws {
     // More rows than one database block and more queries than one query block.
     let rows = ExactNeighborIndex.databaseBlock + 300

@@ -19,12 +19,25 @@ extension PaperIndex {
   /// - Complexity: O(n² · d) multiply-adds in SGEMM, plus O(n · candidates · nnz-per-row)
   ///   for the re-ranking.
   public func neighbors(count: Int, exact: Bool = false) throws -> NeighborGraph {
+    try neighbors(count: count, exact: exact, alpha: configuration.alpha)
+  }
+
+  /// The all-pairs graph ranked with another α and LSA candidate count than the index's
+  /// configuration: for benchmarks that compare rankings on one index without rebuilding it.
+  ///
+  /// - Parameters:
+  ///   - alpha: the LSA weight of the hybrid score, in 0...1 (1: LSA alone).
+  ///   - candidates: LSA candidates re-ranked per paper; `nil` means `max(100, 10·count)`.
+  ///     It is clamped to `count...papers`.
+  package func neighbors(count: Int, exact: Bool = false, alpha: Float, candidates: Int? = nil)
+    throws -> NeighborGraph
+  {
     guard count >= 1 && count <= self.count else {
       throw QueryError.invalidCount(count, papers: self.count)
     }
     let n = self.count
-    let alpha = configuration.alpha
-    let candidates = alpha >= 1 ? count : min(max(100, 10 * count), n)
+    let candidates =
+      alpha >= 1 ? count : min(max(candidates ?? Self.candidateCount(for: count), count), n)
     let lists = lsaNeighbors(count: candidates, exact: exact)
     if alpha >= 1 { return NeighborGraph(lists, k: count) }
     // Re-rank each row's candidates by α·LSA + (1−α)·TF-IDF cosine.

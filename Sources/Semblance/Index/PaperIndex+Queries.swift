@@ -114,7 +114,7 @@ extension PaperIndex {
         .map(match)
     }
     let candidates = lsaCandidates(
-      lsaQuery, count: max(100, 10 * count), excluding: excluding, exact: exact)
+      lsaQuery, count: Self.candidateCount(for: count), excluding: excluding, exact: exact)
     var top = TopK(capacity: count)
     for candidate in candidates {
       let score = alpha * candidate.score + (1 - alpha) * tfidfScore(candidate.position)
@@ -122,6 +122,9 @@ extension PaperIndex {
     }
     return top.sorted().map(match)
   }
+
+  /// How many LSA candidates the hybrid ranking re-scores for `count` results (DESIGN §4).
+  static func candidateCount(for count: Int) -> Int { max(100, 10 * count) }
 
   func match(_ neighbor: Neighbor) -> Match {
     Match(

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+@testable import Semblance
+
+/// `semblance-bench generate` and `relevance` end to end: the built binary (next to
+/// `semblance`) is run and its output, stderr and exit status checked.
+@Suite("semblance-bench: generate and relevance")
+struct BenchCLITests {
+  static func bench() throws -> URL {
+    try CLI.executable().deletingLastPathComponent().appendingPathComponent("semblance-bench")
+  }
+
+  static func run(_ arguments: String...) throws -> CLIResult {
+    try CLI.run(arguments, executable: try bench())
+  }
+
+  static func records(_ path: String) throws -> [[String: String]] {
+    try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
+      try #require(
+        try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+    }
+  }
+
+  /// The default corpus is the one the Docs/Benchmarks.md tables were measured on: the first
+  /// 200 papers of `generate --documents 34000` (its checksum taken before `--subtopics`
+  /// existed). A corpus of N papers is a prefix of a larger one.
+  @Test func defaultOutputIsUnchanged() throws {
+    try withTemporaryDirectory { directory in
+      let path = directory.appendingPathComponent("g.jsonl").path
+      let result = try Self.run("generate", "--documents", "200", "-o", path)
+      expectExit(result, 0)
+      let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+      #expect(bytes.count == 242_124)
+      #expect(CRC32.checksum(bytes) == 0x3D85_085B)
+      #expect(try Self.records(path).allSatisfy { $0["subtopic"] == nil })
+    }
+  }
+
+  @Test func subtopicsAddPhrasesAndASubtopicField() throws {
+    try withTemporaryDirectory { directory in
+      let plain = directory.appendingPathComponent("plain.jsonl").path
+      let first = directory.appendingPathComponent("a.jsonl").path
+      let second = directory.appendingPathComponent("b.jsonl").path
+      expectExit(try Self.run("generate", "--documents", "300", "--topics", "6", "-o", plain), 0)
+      for path in [first, second] {
+        expectExit(
+          try Self.run(
+            "generate", "--documents", "300", "--topics", "6", "--subtopics", "3", "-o", path), 0)
+      }
+      #expect(try Data(contentsOf: URL(fileURLWithPath: first))
+        == Data(contentsOf: URL(fileURLWithPath: second)))
+      let records = try Self.records(first)
+      #expect(records.count == 300)
+      var subtopics = Set<String>()
+      for record in records {
+        let label = try #require(record["label"])
+        let subtopic = try #require(record["subtopic"])
+        #expect(subtopic.hasPrefix(label + "."))
+        let number = try #require(Int(subtopic.dropFirst(label.count + 1)))
+        #expect((0..<3).contains(number))
+        subtopics.insert(subtopic)
+      }
+      #expect(subtopics.count == 18)
+      // Labels and mixtures come first in each paper's stream, so they match the plain corpus.
+      #expect(records.map { $0["label"] } == (try Self.records(plain)).map { $0["label"] })
+      let invalid = try Self.run("generate", "--documents", "5", "--subtopics", "-1", "-o", plain)
+      expectExit(invalid, 64)
+      #expect(invalid.stderr.contains("--subtopics"))
+    }
+  }
+
+  @Test func relevancePrintsPrecisionPerAlpha() throws {
+    try withTemporaryDirectory { directory in
+      let path = directory.appendingPathComponent("g.jsonl").path
+      expectExit(
+        try Self.run("generate", "--documents", "400", "--topics", "4", "--subtopics", "2", "-o", path), 0)
+      let result = try Self.run(
+        "relevance", "--corpus", path, "--alphas", "1,0.5,0", "--dimensions", "16", "--json")
+      expectQuietSuccess(result)
+      let object = try #require(
+        try JSONSerialization.jsonObject(with: result.standardOutput) as? [String: Any])
+      #expect(object["papers"] as? Int == 400)
+      #expect(object["labels"] as? Int == 4)
+      let rows = try #require(object["rows"] as? [[String: Any]])
+      #expect(rows.compactMap { ($0["alpha"] as? NSNumber)?.doubleValue } == [1, 0.5, 0])
+      #expect(rows[0]["candidates"] == nil)
+      #expect(rows[1]["candidates"] as? Int == 100)
+      for row in rows {
+        let precision = try #require((row["precision"] as? NSNumber)?.doubleValue)
+        #expect(precision > 0.25 && precision <= 1)
+      }
+
+      let table = try Self.run("relevance", "--corpus", path, "--alphas", "1,0.5", "--dimensions", "16")
+      expectExit(table, 0)
+      #expect(table.stdout.contains("LSA (α = 1)"))
+      #expect(table.stdout.contains("hybrid α = 0.50"))
+    }
+  }
+
+  @Test func relevanceRejectsUnlabelledCorporaAndBadAlphas() throws {
+    try withTemporaryDirectory { directory in
+      let path = directory.appendingPathComponent("u.jsonl").path
+      try #"{"id":"a","title":"one","abstract":"alpha beta"}"#.write(
+        toFile: path, atomically: true, encoding: .utf8)
+      let unlabelled = try Self.run("relevance", "--corpus", path)
+      #expect(unlabelled.status != 0 && !unlabelled.signalled)
+      #expect(unlabelled.stderr.contains("label"))
+      let bad = try Self.run("relevance", "--corpus", path, "--alphas", "1,2")
+      expectExit(bad, 64)
+      #expect(bad.stderr.contains("--alphas"))
+    }
+  }
+}
