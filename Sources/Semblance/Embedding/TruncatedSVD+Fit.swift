@@ -231,15 +231,15 @@ extension TruncatedSVD {
   /// algorithms 4.3/4.4 and 5.1).
   ///
   /// Every iterate lives on the document side (n × width): one power iteration is
-  /// `Q ← orth(X Xᵀ Q)`, computed panel by panel (``GramProduct``), so no vocabulary-sized
-  /// block is held until the final `Bᵀ = Xᵀ Q`, whose memory then becomes V.
+  /// `Q ← orth(X Xᵀ Q)`, computed panel by panel (``GramProduct``). The final `Bᵀ = Xᵀ Q` is
+  /// formed block by block, twice (once for B Bᵀ, once for V), so the only vocabulary-sized
+  /// block ever held is V itself.
   static func randomized(_ x: SparseMatrix, k: Int, configuration: Configuration) throws -> Factors {
     let n = x.rows, m = x.columns
     let width = min(k + configuration.oversampling, min(n, m))
     let iterations =
       configuration.powerIterations ?? (Double(k) < 0.1 * Double(min(n, m)) ? 7 : 4)
     let xt = x.transposed()
-    let product = GramProduct(transpose: xt, width: width)
 
     // The first iterate is X Xᵀ G for a Gaussian G of n × width: the test matrix is then
     // Ω = XᵀG, so the range finder runs on X Xᵀ, whose range is X's, with a Gaussian test
@@ -254,24 +254,56 @@ extension TruncatedSVD {
       if index + 1 < q.count { q[index + 1] = Float(b) }
       index += 2
     }
-    var y = [Float](repeating: 0, count: n * width)
-    // Normalise once per full iteration, on the document side: X Xᵀ Q with orthonormal Q has
-    // condition ≈ (σ₁/σ_width)², far inside CholeskyQR2's range for the spectra of TF-IDF
-    // matrices (and a failure falls back to Householder).
-    for _ in 0...iterations {
-      product.apply(q, into: &y)
-      swap(&q, &y)
-      try orthonormalize(&q, rows: n, width: width)
+    do {
+      let product = GramProduct(transpose: xt, width: width)
+      var y = [Float](repeating: 0, count: n * width)
+      // Normalise once per full iteration, on the document side: X Xᵀ Q with orthonormal Q
+      // has condition ≈ (σ₁/σ_width)², far inside CholeskyQR2's range for the spectra of
+      // TF-IDF matrices (and a failure falls back to Householder).
+      for _ in 0...iterations {
+        product.apply(q, into: &y)
+        swap(&q, &y)
+        try orthonormalize(&q, rows: n, width: width)
+      }
     }
-    y = []
 
-    // Bᵀ = Xᵀ Q (m × width); B Bᵀ (width × width) in double, block by block.
-    let memory = AnonymousMemory(capacity: m * width, of: Float.self)
-    let bt = memory.pointer(to: Float.self)
-    q.withUnsafeBufferPointer { q in
-      xt.multiply(q.baseAddress!, stride: width, into: bt, stride: width, width: width, accumulate: false)
+    // B Bᵀ = Σ_t b_t b_tᵀ over the rows b_t of Bᵀ = Xᵀ Q (m × width), in double precision,
+    // block by block: Bᵀ is never held whole. A second pass recomputes each block and
+    // writes V = Bᵀ W Σ⁻¹ (m × k) straight into its final memory.
+    let blockRows = 8_192
+    var block = [Float](repeating: 0, count: min(blockRows, max(m, 1)) * width)
+    var block64 = [Double](repeating: 0, count: min(blockRows, max(m, 1)) * width)
+    func forEachBlock(_ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+      q.withUnsafeBufferPointer { q in
+        block.withUnsafeMutableBufferPointer { block in
+          var start = 0
+          while start < m {
+            let rows = start..<min(start + blockRows, m)
+            xt.multiply(
+              q.baseAddress!, stride: width, into: block.baseAddress!, stride: width,
+              width: width, accumulate: false, rows: rows)
+            body(rows, block.baseAddress!)
+            start = rows.upperBound
+          }
+        }
+      }
     }
-    var gram = gramOfColumns(dense: bt, rows: m, width: width)
+    var gram = [Double](repeating: 0, count: width * width)
+    forEachBlock { rows, block in
+      let count = rows.count * width
+      block64.withUnsafeMutableBufferPointer { block64 in
+        for index in 0..<count { block64[index] = Double(block[index]) }
+        gram.withUnsafeMutableBufferPointer { gram in
+          BLAS.dsyrkTransposed(
+            n: width, k: rows.count, a: block64.baseAddress!, lda: width,
+            c: gram.baseAddress!, ldc: width)
+        }
+      }
+    }
+    block64 = []
+    for row in 0..<width {  // mirror the upper triangle
+      for column in 0..<row { gram[row * width + column] = gram[column * width + row] }
+    }
     let eigen = try topEigenpairs(&gram, order: width, count: k)
 
     // W (width × k, row-major); V = Bᵀ (W Σ⁻¹); U Σ = Q (W Σ).
@@ -285,24 +317,15 @@ extension TruncatedSVD {
         ws[row * k + column] = Float(value * sigma)
       }
     }
-    // V overwrites Bᵀ from the front, block by block: block b's output ends where block b + 1's
-    // input starts or earlier (k ≤ width), and each block goes through a small buffer.
-    let blockRows = 4_096
-    var block = [Float](repeating: 0, count: min(blockRows, max(m, 1)) * k)
-    var start = 0
-    while start < m {
-      let count = min(blockRows, m - start)
-      block.withUnsafeMutableBufferPointer { block in
-        wInverse.withUnsafeBufferPointer { w in
-          BLAS.sgemm(
-            .none, .none, m: count, n: k, k: width, a: bt + start * width, lda: width,
-            b: w.baseAddress!, ldb: k, c: block.baseAddress!, ldc: k)
-        }
-        (bt + start * k).update(from: block.baseAddress!, count: count * k)
+    let memory = AnonymousMemory(capacity: m * k, of: Float.self)
+    let v = memory.pointer(to: Float.self)
+    wInverse.withUnsafeBufferPointer { w in
+      forEachBlock { rows, block in
+        BLAS.sgemm(
+          .none, .none, m: rows.count, n: k, k: width, a: block, lda: width,
+          b: w.baseAddress!, ldb: k, c: v + rows.lowerBound * k, ldc: k)
       }
-      start += count
     }
-    memory.shrink(toByteCount: m * k * MemoryLayout<Float>.stride)
     var embeddings = [Float](repeating: 0, count: n * k)
     q.withUnsafeBufferPointer { q in
       ws.withUnsafeBufferPointer { ws in
@@ -314,7 +337,7 @@ extension TruncatedSVD {
       }
     }
     return Factors(
-      components: UnsafeMutableBufferPointer(start: bt, count: m * k), componentsMemory: memory,
+      components: UnsafeMutableBufferPointer(start: v, count: m * k), componentsMemory: memory,
       embeddings: embeddings, singularValues: eigen.singularValues,
       terms: m, documents: n, k: k)
   }
@@ -496,28 +519,6 @@ extension TruncatedSVD {
         BLAS.solveRightUpper(transposeOf: lower, order: width, y, rows: rows)
       }
     }
-  }
-
-  /// `YᵀY` for a row-major `rows × width` float matrix, accumulated in double precision
-  /// block by block (so no double copy of Y is ever held).
-  static func gramOfColumns(dense y: UnsafePointer<Float>, rows: Int, width: Int) -> [Double] {
-    var gram = [Double](repeating: 0, count: width * width)
-    let blockRows = 2_048
-    var block = [Double](repeating: 0, count: min(blockRows, max(rows, 1)) * width)
-    var start = 0
-    while start < rows {
-      let count = min(blockRows, rows - start)
-      for index in 0..<(count * width) { block[index] = Double(y[start * width + index]) }
-      block.withUnsafeBufferPointer { block in
-        gram.withUnsafeMutableBufferPointer { gram in
-          BLAS.dgemm(
-            .transposed, .none, m: width, n: width, k: count, a: block.baseAddress!, lda: width,
-            b: block.baseAddress!, ldb: width, beta: 1, c: gram.baseAddress!, ldc: width)
-        }
-      }
-      start += count
-    }
-    return gram
   }
 
   // MARK: - Explained variance

@@ -47,6 +47,17 @@ enum BLAS {
       int32(m), int32(n), int32(k), alpha, a, int32(lda), b, int32(ldb), beta, c, int32(ldc))
   }
 
+  /// `C ← Aᵀ·A + C` for a row-major k × n matrix A, in double precision; only the upper
+  /// triangle of the row-major n × n C is referenced and updated.
+  static func dsyrkTransposed(
+    n: Int, k: Int, a: UnsafePointer<Double>, lda: Int, c: UnsafeMutablePointer<Double>, ldc: Int
+  ) {
+    guard n > 0, k > 0 else { return }
+    cblas_dsyrk(
+      CblasRowMajor, CblasUpper, CblasTrans, int32(n), int32(k), 1, a, int32(lda), 1, c,
+      int32(ldc))
+  }
+
   /// `y ← α·op(A)·x + β·y` for a row-major m × n matrix A.
   static func sgemv(
     _ transpose: Transpose, m: Int, n: Int,

@@ -36,18 +36,25 @@ extension SparseMatrix {
   /// Each output row is accumulated in registers, 32 columns at a time, over all of that row's
   /// non-zeros, and stored once: the rows of `b` are only read. Rows are split into contiguous
   /// blocks, one per task (no atomics), so the result is the same for any number of cores.
+  ///
+  /// With `rows`, only those rows are computed, and output row `i` is written at
+  /// `output + (i - rows.lowerBound) · outputStride`.
   func multiply(
     _ b: UnsafePointer<Float>, stride bStride: Int,
     into output: UnsafeMutablePointer<Float>, stride outputStride: Int,
-    width: Int, accumulate: Bool
+    width: Int, accumulate: Bool, rows selected: Range<Int>? = nil
   ) {
+    let selected = selected ?? 0..<rows
+    let output = output - selected.lowerBound * outputStride
+    let rows = selected.count
     guard rows > 0, width > 0 else { return }
     let tasks = rows < 256 ? 1 : processorCount * 4
     let offsets = self.offsets.buffer, indices = self.indices.buffer
     let values = self.storedValues.buffer
     let source = UnsafeRawPointer(b)
     parallelForEach(chunks: tasks) { task in
-      for row in chunkRange(task, of: tasks, count: rows) {
+      for local in chunkRange(task, of: tasks, count: rows) {
+        let row = selected.lowerBound + local
         let start = Int(offsets[row]), end = Int(offsets[row + 1])
         let out = output + row * outputStride
         if start == end {

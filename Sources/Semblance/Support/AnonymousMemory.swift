@@ -14,8 +14,8 @@ import Darwin
 final class AnonymousMemory: @unchecked Sendable {
   /// The first byte; valid until `deinit`.
   let base: UnsafeMutableRawPointer
-  /// The bytes still mapped (``shrink(toByteCount:)`` returns the tail to the system).
-  private(set) var byteCount: Int
+  /// The bytes mapped.
+  let byteCount: Int
 
   /// Maps `byteCount` bytes (at least one page).
   ///
@@ -44,14 +44,6 @@ final class AnonymousMemory: @unchecked Sendable {
   /// The memory as `count` values of `type`.
   func pointer<T>(to type: T.Type) -> UnsafeMutablePointer<T> {
     base.assumingMemoryBound(to: type)
-  }
-
-  /// Unmaps everything past the first `bytes` bytes (rounded up to whole pages).
-  func shrink(toByteCount bytes: Int) {
-    let keep = AnonymousMemory.roundedUp(max(bytes, 1))
-    guard keep < byteCount else { return }
-    munmap(base + keep, byteCount - keep)
-    byteCount = keep
   }
 
   private static let pageSize = max(Int(sysconf(Int32(_SC_PAGESIZE))), 4096)
