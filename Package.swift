@@ -19,8 +19,12 @@ let package = Package(
       providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
     ),
     .target(
+      name: "CSemblanceKernels",
+      path: "Sources/CSemblanceKernels"
+    ),
+    .target(
       name: "Semblance",
-      dependencies: ["COpenBLAS"],
+      dependencies: ["COpenBLAS", "CSemblanceKernels"],
       path: "Sources/Semblance",
       exclude: ["Semblance.docc"]
     ),

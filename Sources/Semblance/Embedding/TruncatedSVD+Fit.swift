@@ -1,3 +1,5 @@
+import CSemblanceKernels
+
 extension TruncatedSVD {
   /// The largest smaller-side size solved exactly by `.automatic`.
   static let exactThreshold = 2_000
@@ -360,6 +362,8 @@ extension TruncatedSVD {
     let partials: [AnonymousMemory]
 
     static let panelWidth = 32
+    /// How many postings ahead the fused kernel asks for rows (each 2 cache lines).
+    static let prefetchDistance = 12
 
     init(transpose: SparseMatrix, width: Int) {
       self.transpose = transpose
@@ -432,7 +436,18 @@ extension TruncatedSVD {
       var a0 = SIMD4<Float>(), a1 = SIMD4<Float>(), a2 = SIMD4<Float>(), a3 = SIMD4<Float>()
       var a4 = SIMD4<Float>(), a5 = SIMD4<Float>(), a6 = SIMD4<Float>(), a7 = SIMD4<Float>()
       let source = UnsafeRawPointer(input)
+      // The rows are scattered over the whole panel: ask for the ones a few postings ahead
+      // now, so that many cache misses are in flight at once instead of one after another.
+      let ahead = postings.lowerBound + GramProduct.prefetchDistance
+      for position in postings.lowerBound..<min(ahead, postings.upperBound) {
+        semblance_prefetch(source + Int(indices[position]) * 128)
+      }
       for position in postings {
+        if position + GramProduct.prefetchDistance < postings.upperBound {
+          let next = source + Int(indices[position + GramProduct.prefetchDistance]) * 128
+          semblance_prefetch(next)
+          semblance_prefetch(next + 64)
+        }
         let value = SIMD4<Float>(repeating: values[position])
         let from = source + Int(indices[position]) * 128
         a0 += value * from.loadUnaligned(fromByteOffset: 0, as: SIMD4<Float>.self)
@@ -445,7 +460,15 @@ extension TruncatedSVD {
         a7 += value * from.loadUnaligned(fromByteOffset: 112, as: SIMD4<Float>.self)
       }
       let target = UnsafeMutableRawPointer(output)
+      for position in postings.lowerBound..<min(ahead, postings.upperBound) {
+        semblance_prefetch(target + Int(indices[position]) * 128)
+      }
       for position in postings {
+        if position + GramProduct.prefetchDistance < postings.upperBound {
+          let next = target + Int(indices[position + GramProduct.prefetchDistance]) * 128
+          semblance_prefetch(next)
+          semblance_prefetch(next + 64)
+        }
         let value = SIMD4<Float>(repeating: values[position])
         let to = target + Int(indices[position]) * 128
         @inline(__always)

@@ -1,0 +1,2 @@
+// The module is header-only (inline hints); SwiftPM needs one source file per C target.
+#include "CSemblanceKernels.h"
