@@ -10,7 +10,8 @@
 /// ```
 ///
 /// - Coarse quantizer: spherical k-means (see ``SphericalKMeans``) with about 4·√n lists,
-///   trained by Lloyd iterations on a uniform sample of `min(n, 64·lists)` vectors from
+///   trained by at most 6 Lloyd iterations (fewer once under 1% of the sample changes list)
+///   on a uniform sample of 16 vectors per list (at least 32,768, at most 131,072), from
 ///   uniformly drawn seeds. Every vector then joins the list of its most similar centroid.
 ///   This is the inverted file of Jégou, Douze & Schmid (2011), *Product quantization for
 ///   nearest neighbor search*, with the vectors stored uncompressed.
@@ -37,9 +38,11 @@ public struct IVFNeighborIndex: Sendable {
   public struct Configuration: Sendable, Hashable {
     /// The number of lists; `nil` means `round(4·√n)`, at most n.
     public var lists: Int?
-    /// The vectors the quantizer is trained on; `nil` means `min(n, 64·lists)`.
+    /// The vectors the quantizer is trained on; `nil` means 16 per list, at least 32,768 and
+    /// at most 131,072 (all n when there are fewer).
     public var trainingSize: Int?
-    /// Lloyd iterations of the quantizer's training (default 10).
+    /// The most Lloyd iterations of the quantizer's training (default 6); training stops
+    /// earlier once fewer than 1% of the sample changes list.
     public var iterations: Int
     /// Lists probed per query; `nil` (the default) calibrates it to reach `targetRecall`.
     public var nprobe: Int?
@@ -52,7 +55,7 @@ public struct IVFNeighborIndex: Sendable {
 
     /// Creates a configuration.
     public init(
-      lists: Int? = nil, trainingSize: Int? = nil, iterations: Int = 10, nprobe: Int? = nil,
+      lists: Int? = nil, trainingSize: Int? = nil, iterations: Int = 6, nprobe: Int? = nil,
       targetRecall: Double = 0.95, calibrationQueries: Int = 1_000, seed: UInt64 = 0
     ) {
       self.lists = lists
