@@ -89,10 +89,11 @@ extension IVFNeighborIndex {
       nprobe: min(lists, configuration.nprobe ?? lists), calibratedRecall: nil)
     (profile.filing, profile.filingCPU) = lap()
     if configuration.nprobe == nil {
-      let (nprobe, recall) = index.calibrate(
+      let (nprobe, estimate) = index.calibrate(
         vectors, queries: configuration.calibrationQueries, targetRecall: configuration.targetRecall,
         seed: configuration.seed)
-      index = index.with(nprobe: nprobe, calibratedRecall: recall)
+      index = index.with(nprobe: nprobe, calibratedRecall: estimate.mean)
+      profile.calibrationLowerBound = estimate.lowerBound
     }
     (profile.calibration, profile.calibrationCPU) = lap()
     self = index
@@ -110,6 +111,8 @@ extension IVFNeighborIndex {
     package var calibration = 0.0
     /// The same parts in processor time of all threads (wall time is unreliable on a busy machine).
     package var trainingCPU = 0.0, filingCPU = 0.0, calibrationCPU = 0.0
+    /// The 95% lower confidence bound of the recall at the calibrated `nprobe` (nil when fixed).
+    package var calibrationLowerBound: Double?
 
     package init() {}
   }
