@@ -16,6 +16,6 @@ struct BenchCommand: ParsableCommand {
         semblance-bench run --synthetic 10000 --json
         semblance-bench peak
       """,
-    subcommands: [Generate.self, Run.self, Peak.self]
+    subcommands: [Generate.self, Run.self, IVF.self, Peak.self]
   )
 }
