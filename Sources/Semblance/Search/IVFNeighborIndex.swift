@@ -11,7 +11,7 @@
 ///
 /// - Coarse quantizer: spherical k-means (see ``SphericalKMeans``) with about 4·√n lists,
 ///   trained by at most 6 Lloyd iterations (fewer once under 1% of the sample changes list)
-///   on a uniform sample of 16 vectors per list (at least 32,768, at most 131,072), from
+///   on a uniform sample of 32 vectors per list (at most 131,072), from
 ///   uniformly drawn seeds. Every vector then joins the list of its most similar centroid.
 ///   This is the inverted file of Jégou, Douze & Schmid (2011), *Product quantization for
 ///   nearest neighbor search*, with the vectors stored uncompressed.
@@ -39,8 +39,8 @@ public struct IVFNeighborIndex: Sendable {
   public struct Configuration: Sendable, Hashable {
     /// The number of lists; `nil` means `round(4·√n)`, at most n.
     public var lists: Int?
-    /// The vectors the quantizer is trained on; `nil` means 16 per list, at least 32,768 and
-    /// at most 131,072 (all n when there are fewer).
+    /// The vectors the quantizer is trained on; `nil` means 32 per list, at most 131,072
+    /// (all n when there are fewer).
     public var trainingSize: Int?
     /// The most Lloyd iterations of the quantizer's training (default 6); training stops
     /// earlier once fewer than 1% of the sample changes list.
