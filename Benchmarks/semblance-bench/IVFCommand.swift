@@ -4,13 +4,15 @@ import Foundation
 import Semblance
 
 extension BenchCommand {
-  /// `semblance-bench ivf --index FILE [--queries 10000] [--all-pairs] [--lists N] …`
+  /// `semblance-bench ivf (--index FILE | --vectors N [--noise 1.6]) [--queries 10000] [--all-pairs] …`
   struct IVF: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Build the IVF index of an index file's embeddings and measure it: build time "
         + "by part, the calibrated nprobe, recall@10 against exact search and all-pairs time.",
       discussion: """
-        Loads the embeddings of a `semblance index` file (its own IVF, if any, is ignored),
+        Loads the embeddings of a `semblance index` file (its own IVF, if any, is ignored), or
+        makes --vectors N synthetic unit vectors in 128 dimensions around 1,000 random
+        centres with Gaussian noise of norm --noise (1.2 is easy, 1.6 hard for the IVF), and
         builds an IVFNeighborIndex with the default configuration unless options change it,
         and reports the time of training, filing and calibration. Recall@10 is measured
         against exact search (brute-force SGEMM here, independent of the IVF code) on
@@ -20,7 +22,13 @@ extension BenchCommand {
         """)
 
     @Option(help: "An index file written by `semblance index`.")
-    var index: String
+    var index: String?
+
+    @Option(help: "Synthetic unit vectors instead of an index file's embeddings.")
+    var vectors: Int?
+
+    @Option(help: "Noise norm of the synthetic vectors around their centres.")
+    var noise = 1.2
 
     @Option(help: "Held-out papers whose recall@10 against exact search is measured.")
     var queries = 10_000
@@ -51,17 +59,29 @@ extension BenchCommand {
 
     func validate() throws {
       guard queries >= 0 else { throw ValidationError("--queries must be at least 0") }
+      guard (index == nil) != (vectors == nil) else {
+        throw ValidationError("give exactly one of --index FILE and --vectors N")
+      }
+      if let vectors, vectors < 2 { throw ValidationError("--vectors must be at least 2") }
     }
 
     func run() throws {
       var start = ContinuousClock.now
-      let paperIndex = try PaperIndex(contentsOf: URL(fileURLWithPath: index))
-      let vectors = paperIndex.embeddings
-      let n = vectors.rows, d = vectors.columns
-      standardOutput(
-        String(
-          format: "index      %d papers, %d dimensions, loaded in %.2f s\n", n, d,
-          (ContinuousClock.now - start).seconds))
+      let vectors: DenseMatrix
+      if let index {
+        vectors = try PaperIndex(contentsOf: URL(fileURLWithPath: index)).embeddings
+        standardOutput(
+          String(
+            format: "index      %d papers, %d dimensions, loaded in %.2f s\n", vectors.rows,
+            vectors.columns, (ContinuousClock.now - start).seconds))
+      } else {
+        vectors = try Self.clusteredVectors(count: self.vectors ?? 0, noise: noise, seed: seed)
+        standardOutput(
+          String(
+            format: "vectors    %d synthetic, %d dimensions, 1000 centres, noise %.2f, made in %.2f s\n",
+            vectors.rows, vectors.columns, noise, (ContinuousClock.now - start).seconds))
+      }
+      let n = vectors.rows
 
       var configuration = IVFNeighborIndex.Configuration(seed: seed)
       configuration.lists = lists
@@ -133,6 +153,30 @@ extension BenchCommand {
             format: "all pairs  exact %.1f s; IVF recall@10 %.4f against exact\n", exactSeconds,
             IVFMeasurement.recall(graph, exact: exact)))
       }
+    }
+
+    /// `count` unit vectors in 128 dimensions: a random unit centre (one of 1,000) plus
+    /// Gaussian noise of expected norm `noise`, normalised.
+    static func clusteredVectors(count n: Int, noise: Double, seed: UInt64) throws -> DenseMatrix {
+      let d = 128, centres = 1_000
+      var random = BenchRandom(seed: seed ^ 0x5645_4354)
+      func gaussian() -> Double {  // Box–Muller
+        let u = max(random.unit(), 1e-300), v = random.unit()
+        return (-2 * Foundation.log(u)).squareRoot() * cos(2 * Double.pi * v)
+      }
+      func normalized(_ vector: [Double]) -> [Double] {
+        let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return vector.map { $0 / norm }
+      }
+      let centre = (0..<centres).map { _ in normalized((0..<d).map { _ in gaussian() }) }
+      let scale = noise / Double(d).squareRoot()
+      var elements = [Float]()
+      elements.reserveCapacity(n * d)
+      for _ in 0..<n {
+        let c = centre[random.int(in: 0...(centres - 1))]
+        elements += normalized(c.map { $0 + scale * gaussian() }).map(Float.init)
+      }
+      return try DenseMatrix(rows: n, columns: d, elements: elements)
     }
 
     /// The `count` best other rows of every row in `rows` by inner product, by brute force:
