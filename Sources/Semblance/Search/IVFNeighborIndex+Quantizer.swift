@@ -12,8 +12,9 @@ extension IVFNeighborIndex {
   /// The sample only has to place the centroids where the vectors are; calibration then
   /// picks `nprobe` for the lists it gets, so a smaller sample costs search time, not recall.
   /// Measured at 300,000 vectors and 2,191 lists: on the benchmark corpus 16, 32 and 64 per
-  /// list calibrate to the same `nprobe`; on synthetic vectors with heavy noise around 1,000
-  /// centres, 16 per list needed nprobe 36, 32 per list 9 and 64 per list 8.
+  /// list give the same recall@10 at the same `nprobe` (within ±0.003); on synthetic vectors
+  /// with heavy noise around 1,000 centres, 16 per list needed nprobe 36, 32 per list 9 and
+  /// 64 per list 8 (see Docs/Algorithms.md).
   static func defaultTrainingSize(lists: Int) -> Int {
     max(lists, min(trainingSizeCap, trainingPointsPerList * lists))
   }
@@ -65,7 +66,8 @@ extension IVFNeighborIndex {
       if iteration > 0 {
         LloydIterations.updateCentroids(sample, labels: labels, count: lists, centroids: &centroids)
       }
-      let changed = nearestLists(sample, centroids: centroids, lists: lists, labels: &labels, scores: &scores)
+      let changed = nearestLists(
+        sample, centroids: centroids, lists: lists, labels: &labels, scores: &scores)
       LloydIterations.repairEmptyClusters(
         sample, isZero: isZero, count: lists, labels: &labels, scores: &scores,
         centroids: &centroids)
