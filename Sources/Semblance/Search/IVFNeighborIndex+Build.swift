@@ -1,3 +1,5 @@
+import Foundation
+
 extension IVFNeighborIndex {
   /// Builds an IVF index over the rows of `vectors`: trains the coarse quantizer, files every
   /// vector under its most similar centroid and, unless the configuration fixes `nprobe`,
@@ -19,6 +21,14 @@ extension IVFNeighborIndex {
   ///   IVF passes over them. Memory: a second copy of the vectors (in list order) and 4 bytes
   ///   of row id per vector.
   public init(_ vectors: DenseMatrix, configuration: Configuration = Configuration()) throws {
+    var profile = BuildProfile()
+    try self.init(vectors, configuration: configuration, profile: &profile)
+  }
+
+  /// Builds the index as ``init(_:configuration:)`` does, and records how long each part took.
+  package init(
+    _ vectors: DenseMatrix, configuration: Configuration, profile: inout BuildProfile
+  ) throws {
     guard vectors.rows > 0, vectors.columns > 0 else {
       throw ClusteringError.emptyInput(rows: vectors.rows, columns: vectors.columns)
     }
@@ -29,15 +39,27 @@ extension IVFNeighborIndex {
     }
     let n = vectors.rows, d = vectors.columns
     let lists = configuration.lists ?? Configuration.defaultLists(for: n)
-    let centroids = IVFNeighborIndex.trainQuantizer(
-      vectors, lists: lists, trainingSize: configuration.trainingSize ?? 64 * lists,
+    var clock = ContinuousClock.now
+    var cpuClock = IVFNeighborIndex.processorSeconds()
+    // Wall and processor seconds since the last lap.
+    func lap() -> (Double, Double) {
+      let now = ContinuousClock.now, cpuNow = IVFNeighborIndex.processorSeconds()
+      defer { (clock, cpuClock) = (now, cpuNow) }
+      let (whole, attoseconds) = (now - clock).components
+      return (Double(whole) + Double(attoseconds) * 1e-18, cpuNow - cpuClock)
+    }
+    let (centroids, iterations) = IVFNeighborIndex.trainQuantizer(
+      vectors, lists: lists,
+      trainingSize: configuration.trainingSize ?? IVFNeighborIndex.defaultTrainingSize(lists: lists),
       iterations: configuration.iterations, seed: configuration.seed)
+    (profile.training, profile.trainingCPU) = lap()
+    profile.iterations = iterations
 
     // File every vector under its most similar centroid (ties: the lower list).
     var labels = [Int](repeating: 0, count: n)
     var scores = [Float](repeating: 0, count: n)
-    NearestCentroid.assign(
-      vectors, centroids: centroids, count: lists, labels: &labels, scores: &scores)
+    IVFNeighborIndex.nearestLists(
+      vectors, centroids: centroids, lists: lists, labels: &labels, scores: &scores)
     scores = []
 
     // Counting sort by list; rows stay in increasing order within a list.
@@ -65,56 +87,39 @@ extension IVFNeighborIndex {
       uncheckedCentroids: DenseMatrix(rows: lists, columns: d, storage: Storage(centroids)),
       listOffsets: Storage(offsets), rowIDs: rowIDs, listVectors: listVectors,
       nprobe: min(lists, configuration.nprobe ?? lists), calibratedRecall: nil)
+    (profile.filing, profile.filingCPU) = lap()
     if configuration.nprobe == nil {
-      let (nprobe, recall) = index.calibrate(
+      let (nprobe, estimate) = index.calibrate(
         vectors, queries: configuration.calibrationQueries, targetRecall: configuration.targetRecall,
         seed: configuration.seed)
-      index = index.with(nprobe: nprobe, calibratedRecall: recall)
+      index = index.with(nprobe: nprobe, calibratedRecall: estimate.mean)
+      profile.calibrationLowerBound = estimate.lowerBound
     }
+    (profile.calibration, profile.calibrationCPU) = lap()
     self = index
   }
 
-  /// Trains the coarse quantizer: spherical k-means on a uniform sample of at most
-  /// `trainingSize` vectors, from seeds drawn uniformly among the sample's non-zero vectors.
-  ///
-  /// Uniform seeds (rather than k-means++) keep seeding at O(lists · d) instead of
-  /// O(sample · lists · d), and the Lloyd iterations run without split–merge refinement:
-  /// with thousands of lists, the partition is as useful for search, which only needs
-  /// neighbours to share lists, at a fraction of the cost.
-  ///
-  /// - Returns: `lists × d` unit centroids, row-major.
-  static func trainQuantizer(
-    _ vectors: DenseMatrix, lists: Int, trainingSize: Int, iterations: Int, seed: UInt64
-  ) -> [Float] {
-    let n = vectors.rows, d = vectors.columns
-    var generator = SeededGenerator(seed: seed ^ 0x4956_4651_5541_4E54)  // "IVFQUANT"
-    let m = min(n, max(lists, trainingSize))
-    let sample =
-      m < n
-      ? DenseMatrix(
-        rows: m, columns: d,
-        storage: Storage(
-          KMeansPlusPlus.gatherRows(
-            vectors, KMeansPlusPlus.uniformSample(m, of: n, using: &generator))))
-      : vectors
-    var nonzero: [Int] = [], zero: [Int] = []
-    for row in 0..<m {
-      if sample.rowBuffer(row).contains(where: { $0 != 0 }) {
-        nonzero.append(row)
-      } else {
-        zero.append(row)
-      }
-    }
-    var seedRows = KMeansPlusPlus.uniformSample(
-      min(lists, nonzero.count), of: nonzero.count, using: &generator
-    ).map { nonzero[$0] }
-    seedRows += zero.prefix(lists - seedRows.count)
-    let seeds = KMeansPlusPlus.gatherRows(sample, seedRows)
-    let run = LloydIterations.run(
-      sample, centroids: seeds,
-      configuration: SphericalKMeans.Configuration(
-        clusters: lists, restarts: 1, maxIterations: iterations, seed: seed, refinement: false))
-    return run.centroids
+  /// Where the time of a build went, in seconds (for semblance-bench).
+  package struct BuildProfile: Sendable {
+    /// Sampling, seeding and the Lloyd iterations of the quantizer.
+    package var training = 0.0
+    /// The Lloyd iterations the quantizer ran.
+    package var iterations = 0
+    /// Assigning every vector to its list and copying the vectors into list order.
+    package var filing = 0.0
+    /// Calibrating `nprobe` (0 when the configuration fixes it).
+    package var calibration = 0.0
+    /// The same parts in processor time of all threads (wall time is unreliable on a busy machine).
+    package var trainingCPU = 0.0, filingCPU = 0.0, calibrationCPU = 0.0
+    /// The 95% lower confidence bound of the recall at the calibrated `nprobe` (nil when fixed).
+    package var calibrationLowerBound: Double?
+
+    package init() {}
+  }
+
+  /// The processor time this process has used, over all its threads.
+  static func processorSeconds() -> Double {
+    Double(clock()) / Double(CLOCKS_PER_SEC)
   }
 
   /// An index from parts known to be consistent (built here, or checked by the caller).

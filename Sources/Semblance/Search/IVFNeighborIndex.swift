@@ -10,7 +10,8 @@
 /// ```
 ///
 /// - Coarse quantizer: spherical k-means (see ``SphericalKMeans``) with about 4·√n lists,
-///   trained by Lloyd iterations on a uniform sample of `min(n, 64·lists)` vectors from
+///   trained by at most 6 Lloyd iterations (fewer once under 1% of the sample changes list)
+///   on a uniform sample of 32 vectors per list (at most 131,072), from
 ///   uniformly drawn seeds. Every vector then joins the list of its most similar centroid.
 ///   This is the inverted file of Jégou, Douze & Schmid (2011), *Product quantization for
 ///   nearest neighbor search*, with the vectors stored uncompressed.
@@ -18,9 +19,10 @@
 ///   permuted into list order with each member's original row beside it. Scanning a list is
 ///   one GEMV for a single query, and one SGEMM for all the queries of a batch that probe
 ///   it; top-k selection is fused into the scan exactly as in ``ExactNeighborIndex``.
-/// - `nprobe`: chosen at build time as the smallest number of lists whose mean recall@10
-///   against exact search reaches `targetRecall` (0.95) on sampled queries, unless the
-///   configuration fixes it. Every search may override it. A query always probes enough
+/// - `nprobe`: chosen at build time as the smallest number of lists whose recall@10 against
+///   exact search reaches `targetRecall` (0.95) with 95% confidence: the one-sided lower
+///   confidence bound of the mean over sampled queries must reach it, unless the
+///   configuration fixes `nprobe`. Every search may override it. A query always probes enough
 ///   lists to hold `count` candidates, so it never returns fewer results for lack of lists.
 /// - Exactness: with `nprobe == listCount` every vector is scored and the results are those
 ///   of ``ExactNeighborIndex`` (up to the rounding of the BLAS kernels).
@@ -37,13 +39,16 @@ public struct IVFNeighborIndex: Sendable {
   public struct Configuration: Sendable, Hashable {
     /// The number of lists; `nil` means `round(4·√n)`, at most n.
     public var lists: Int?
-    /// The vectors the quantizer is trained on; `nil` means `min(n, 64·lists)`.
+    /// The vectors the quantizer is trained on; `nil` means 32 per list, at most 131,072
+    /// (all n when there are fewer).
     public var trainingSize: Int?
-    /// Lloyd iterations of the quantizer's training (default 10).
+    /// The most Lloyd iterations of the quantizer's training (default 6); training stops
+    /// earlier once fewer than 1% of the sample changes list.
     public var iterations: Int
     /// Lists probed per query; `nil` (the default) calibrates it to reach `targetRecall`.
     public var nprobe: Int?
-    /// The mean recall@10 the calibrated `nprobe` must reach, in 0...1 (default 0.95).
+    /// The recall@10 the calibrated `nprobe` must reach with 95% confidence, in 0...1
+    /// (default 0.95).
     public var targetRecall: Double
     /// How many sampled vectors calibrate `nprobe` (default 1,000, at most n).
     public var calibrationQueries: Int
@@ -52,7 +57,7 @@ public struct IVFNeighborIndex: Sendable {
 
     /// Creates a configuration.
     public init(
-      lists: Int? = nil, trainingSize: Int? = nil, iterations: Int = 10, nprobe: Int? = nil,
+      lists: Int? = nil, trainingSize: Int? = nil, iterations: Int = 6, nprobe: Int? = nil,
       targetRecall: Double = 0.95, calibrationQueries: Int = 1_000, seed: UInt64 = 0
     ) {
       self.lists = lists
@@ -97,8 +102,8 @@ public struct IVFNeighborIndex: Sendable {
   public let centroids: DenseMatrix
   /// The lists probed per query unless a search says otherwise.
   public let nprobe: Int
-  /// The mean recall@10 that `nprobe` reached on the calibration queries, or nil when
-  /// `nprobe` was given rather than calibrated.
+  /// The mean recall@10 that `nprobe` reached on the calibration queries (its 95% lower
+  /// confidence bound reached the target), or nil when `nprobe` was given rather than calibrated.
   public let calibratedRecall: Double?
   /// Where each list starts in `rowIDs` and `listVectors`; `listCount + 1` offsets.
   let listOffsets: Storage<Int64>
