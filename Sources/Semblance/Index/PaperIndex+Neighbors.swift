@@ -1,3 +1,5 @@
+import CSemblanceKernels
+
 extension PaperIndex {
   /// The all-pairs k-nearest-neighbour graph: every paper's `count` most related papers,
   /// ranked exactly as `related(to:count:exact:)` ranks them (hybrid by default).
@@ -48,18 +50,50 @@ extension PaperIndex {
       scores.withUnsafeMutableBufferPointer { scores in
         let output = UnsafeSendable((positions, scores))
         parallelForEach(chunks: tasks) { task in
-          var dense = [Float](repeating: 0, count: tfidf.columns)
+          // The paper's row in a small hash table, and a bitmap of its terms over the
+          // vocabulary: a candidate's terms are tested against the bitmap (vocabulary / 8
+          // bytes, which stays in cache) and only shared terms are looked up, in a table of a
+          // few kilobytes. No vocabulary-sized array of floats is touched at random.
+          var table = SmallColumnTable()
+          var present = [UInt64](repeating: 0, count: (tfidf.columns + 63) / 64)
+          let offsets = tfidf.offsets.buffer, allIndices = tfidf.indices.buffer
+          let allValues = tfidf.storedValues.buffer
           for row in chunkRange(task, of: tasks, count: n) where !isEmptyRow(row) {
-            let (indices, values) = tfidf.rowBuffers(row)
-            for p in 0..<indices.count { dense[Int(indices[p])] = values[p] }
-            var top = TopK(capacity: count)
-            for candidate in lists[row] {
-              let (otherIndices, otherValues) = tfidf.rowBuffers(candidate.position)
-              var cosine: Float = 0
-              for p in 0..<otherIndices.count { cosine += otherValues[p] * dense[Int(otherIndices[p])] }
-              top.insert(alpha * candidate.score + (1 - alpha) * cosine, Int32(candidate.position))
+            let rowStart = Int(offsets[row]), rowEnd = Int(offsets[row + 1])
+            table.reset(capacityFor: rowEnd - rowStart)
+            for p in rowStart..<rowEnd {
+              let column = Int(allIndices[p])
+              table.insert(Int32(column), allValues[p])
+              present[column >> 6] |= 1 << UInt64(column & 63)
             }
-            for p in 0..<indices.count { dense[Int(indices[p])] = 0 }
+            var top = TopK(capacity: count)
+            lists[row].withUnsafeBufferPointer { candidates in
+              present.withUnsafeBufferPointer { present in
+                table.withLookup { lookup in
+                  for (number, candidate) in candidates.enumerated() {
+                    // Candidate rows lie anywhere in the matrix: start loading the one a few
+                    // candidates ahead (the rest of a row streams behind its first lines).
+                    if number + 4 < candidates.count {
+                      let ahead = Int(offsets[candidates[number + 4].position])
+                      semblance_prefetch(allIndices.baseAddress! + ahead)
+                      semblance_prefetch(allValues.baseAddress! + ahead)
+                    }
+                    let start = Int(offsets[candidate.position])
+                    let end = Int(offsets[candidate.position + 1])
+                    var cosine: Float = 0
+                    for p in start..<end {
+                      let column = Int(allIndices[p])
+                      if present[column >> 6] & (1 << UInt64(column & 63)) != 0 {
+                        cosine += allValues[p] * lookup(Int32(column))
+                      }
+                    }
+                    top.insert(
+                      alpha * candidate.score + (1 - alpha) * cosine, Int32(candidate.position))
+                  }
+                }
+              }
+            }
+            for p in rowStart..<rowEnd { present[Int(allIndices[p]) >> 6] = 0 }
             for (rank, neighbor) in top.sorted().enumerated() {
               output.value.0[row * count + rank] = Int32(neighbor.position)
               output.value.1[row * count + rank] = neighbor.score
@@ -69,5 +103,58 @@ extension PaperIndex {
       }
     }
     return NeighborGraph(rows: n, k: count, positions: positions, scores: scores)
+  }
+}
+
+/// A tiny open-addressing map from column to value for one sparse row: a few kilobytes that
+/// stay in the first-level cache while the row's candidates are scored against it.
+struct SmallColumnTable {
+  private var keys: [Int32] = Array(repeating: -1, count: 256)
+  private var values: [Float] = Array(repeating: 0, count: 256)
+  private var shift = 56  // 64 - log2(capacity)
+
+  /// Empties the table and sizes it for `count` entries (load at most 1/2).
+  mutating func reset(capacityFor count: Int) {
+    var capacity = 256
+    while capacity < count * 2 { capacity <<= 1 }
+    if capacity != keys.count {
+      keys = Array(repeating: -1, count: capacity)
+      values = Array(repeating: 0, count: capacity)
+      shift = 64 - capacity.trailingZeroBitCount
+    } else {
+      for index in keys.indices { keys[index] = -1 }
+    }
+  }
+
+  @inline(__always)
+  private static func slot(_ key: Int32, shift: Int) -> Int {
+    Int(truncatingIfNeeded: (UInt64(UInt32(bitPattern: key)) &* 0x9E37_79B9_7F4A_7C15) >> UInt64(shift))
+  }
+
+  mutating func insert(_ key: Int32, _ value: Float) {
+    let mask = keys.count - 1
+    var slot = Self.slot(key, shift: shift)
+    while keys[slot] >= 0 && keys[slot] != key { slot = (slot + 1) & mask }
+    keys[slot] = key
+    values[slot] = value
+  }
+
+  /// Calls `body` with a lookup function (0 for an absent key).
+  func withLookup<R>(_ body: ((Int32) -> Float) -> R) -> R {
+    let shift = self.shift
+    return keys.withUnsafeBufferPointer { keys in
+      values.withUnsafeBufferPointer { values in
+        let mask = keys.count - 1
+        return body { key in
+          var slot = SmallColumnTable.slot(key, shift: shift)
+          while true {
+            let found = keys[slot]
+            if found == key { return values[slot] }
+            if found < 0 { return 0 }
+            slot = (slot + 1) & mask
+          }
+        }
+      }
+    }
   }
 }
