@@ -332,23 +332,39 @@ extension TfidfVectorizer {
     let blocks = parallelMap(chunks: chunkCount) { chunk -> RowBlock in
       var workspace = Analyzer.Workspace()
       var block = RowBlock()
-      var docCount = [Int32](repeating: 0, count: table.count)
+      let range = chunkRange(chunk, of: chunkCount, count: n)
+      // A dense count per term pays off over many papers; a query or a handful of papers
+      // must not clear a vocabulary-sized array (11 million terms at a million papers).
+      let dense = range.count * 64 >= table.count
+      var docCount = [Int32](repeating: 0, count: dense ? table.count : 0)
+      var sparseCount: [Int32: Int32] = [:]
       var touched: [Int32] = []
       var entries: [(column: Int32, count: Int32)] = []
-      for paperIndex in chunkRange(chunk, of: chunkCount, count: n) {
+      for paperIndex in range {
         let paper = papers[paperIndex]
         analyzer.analyze(title: paper.title, abstract: paper.abstract, in: &workspace) {
           term, weight in
           let column = table.find(term)
           guard column >= 0 else { return }
-          if docCount[Int(column)] == 0 { touched.append(column) }
-          docCount[Int(column)] = docCount[Int(column)].saturatingAdd(weight)
+          if dense {
+            if docCount[Int(column)] == 0 { touched.append(column) }
+            docCount[Int(column)] = docCount[Int(column)].saturatingAdd(weight)
+          } else {
+            let previous = sparseCount[column]
+            if previous == nil { touched.append(column) }
+            sparseCount[column] = (previous ?? 0).saturatingAdd(weight)
+          }
         }
         entries.removeAll(keepingCapacity: true)
         for column in touched {
-          entries.append((column, docCount[Int(column)]))
-          docCount[Int(column)] = 0
+          if dense {
+            entries.append((column, docCount[Int(column)]))
+            docCount[Int(column)] = 0
+          } else {
+            entries.append((column, sparseCount[column]!))
+          }
         }
+        sparseCount.removeAll(keepingCapacity: true)
         touched.removeAll(keepingCapacity: true)
         block.append(entries: &entries, idf: idfStorage.buffer, sublinearTF: configuration.sublinearTF)
       }
