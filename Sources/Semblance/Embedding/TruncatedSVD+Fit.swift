@@ -433,58 +433,33 @@ extension TruncatedSVD {
       _ values: UnsafeBufferPointer<Float>,
       input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
     ) {
-      var a0 = SIMD4<Float>(), a1 = SIMD4<Float>(), a2 = SIMD4<Float>(), a3 = SIMD4<Float>()
-      var a4 = SIMD4<Float>(), a5 = SIMD4<Float>(), a6 = SIMD4<Float>(), a7 = SIMD4<Float>()
-      let source = UnsafeRawPointer(input)
       // The rows are scattered over the whole panel: ask for the ones a few postings ahead
-      // now, so that many cache misses are in flight at once instead of one after another.
-      let ahead = postings.lowerBound + GramProduct.prefetchDistance
-      for position in postings.lowerBound..<min(ahead, postings.upperBound) {
+      // of the one in use, so that many cache misses are in flight at once instead of one
+      // after another.
+      let distance = GramProduct.prefetchDistance
+      @inline(__always)
+      func prefetch(_ base: UnsafeRawPointer, aheadOf position: Int) {
+        guard position + distance < postings.upperBound else { return }
+        let row = base + Int(indices[position + distance]) * 128
+        semblance_prefetch(row)
+        semblance_prefetch(row + 64)
+      }
+      let source = UnsafeRawPointer(input)
+      for position in postings.lowerBound..<min(postings.lowerBound + distance, postings.upperBound) {
         semblance_prefetch(source + Int(indices[position]) * 128)
       }
+      var sum = RegisterRow32()
       for position in postings {
-        if position + GramProduct.prefetchDistance < postings.upperBound {
-          let next = source + Int(indices[position + GramProduct.prefetchDistance]) * 128
-          semblance_prefetch(next)
-          semblance_prefetch(next + 64)
-        }
-        let value = SIMD4<Float>(repeating: values[position])
-        let from = source + Int(indices[position]) * 128
-        a0 += value * from.loadUnaligned(fromByteOffset: 0, as: SIMD4<Float>.self)
-        a1 += value * from.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self)
-        a2 += value * from.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self)
-        a3 += value * from.loadUnaligned(fromByteOffset: 48, as: SIMD4<Float>.self)
-        a4 += value * from.loadUnaligned(fromByteOffset: 64, as: SIMD4<Float>.self)
-        a5 += value * from.loadUnaligned(fromByteOffset: 80, as: SIMD4<Float>.self)
-        a6 += value * from.loadUnaligned(fromByteOffset: 96, as: SIMD4<Float>.self)
-        a7 += value * from.loadUnaligned(fromByteOffset: 112, as: SIMD4<Float>.self)
+        prefetch(source, aheadOf: position)
+        sum.add(values[position], timesRowAt: source + Int(indices[position]) * 128)
       }
       let target = UnsafeMutableRawPointer(output)
-      for position in postings.lowerBound..<min(ahead, postings.upperBound) {
+      for position in postings.lowerBound..<min(postings.lowerBound + distance, postings.upperBound) {
         semblance_prefetch(target + Int(indices[position]) * 128)
       }
       for position in postings {
-        if position + GramProduct.prefetchDistance < postings.upperBound {
-          let next = target + Int(indices[position + GramProduct.prefetchDistance]) * 128
-          semblance_prefetch(next)
-          semblance_prefetch(next + 64)
-        }
-        let value = SIMD4<Float>(repeating: values[position])
-        let to = target + Int(indices[position]) * 128
-        @inline(__always)
-        func add(_ sum: SIMD4<Float>, _ offset: Int) {
-          to.storeBytes(
-            of: to.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self) + value * sum,
-            toByteOffset: offset, as: SIMD4<Float>.self)
-        }
-        add(a0, 0)
-        add(a1, 16)
-        add(a2, 32)
-        add(a3, 48)
-        add(a4, 64)
-        add(a5, 80)
-        add(a6, 96)
-        add(a7, 112)
+        prefetch(target, aheadOf: position)
+        sum.add(scaledBy: values[position], into: target + Int(indices[position]) * 128)
       }
     }
 

@@ -69,32 +69,13 @@ extension SparseMatrix {
           target.storeBytes(of: value, toByteOffset: offset, as: SIMD4<Float>.self)
         }
         var column = 0
-        // 32 columns per pass in eight 4-lane accumulators: eight SSE registers, so nothing
-        // spills on baseline x86-64 (sixteen-lane vectors would need all sixteen).
         while column + 32 <= width {
-          var a0 = SIMD4<Float>(), a1 = SIMD4<Float>(), a2 = SIMD4<Float>(), a3 = SIMD4<Float>()
-          var a4 = SIMD4<Float>(), a5 = SIMD4<Float>(), a6 = SIMD4<Float>(), a7 = SIMD4<Float>()
+          var sum = RegisterRow32()
           for position in start..<end {
-            let value = SIMD4<Float>(repeating: values[position])
-            let from = source + (Int(indices[position]) * bStride + column) * 4
-            a0 += value * from.loadUnaligned(fromByteOffset: 0, as: SIMD4<Float>.self)
-            a1 += value * from.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self)
-            a2 += value * from.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self)
-            a3 += value * from.loadUnaligned(fromByteOffset: 48, as: SIMD4<Float>.self)
-            a4 += value * from.loadUnaligned(fromByteOffset: 64, as: SIMD4<Float>.self)
-            a5 += value * from.loadUnaligned(fromByteOffset: 80, as: SIMD4<Float>.self)
-            a6 += value * from.loadUnaligned(fromByteOffset: 96, as: SIMD4<Float>.self)
-            a7 += value * from.loadUnaligned(fromByteOffset: 112, as: SIMD4<Float>.self)
+            sum.add(values[position], timesRowAt: source + (Int(indices[position]) * bStride + column) * 4)
           }
-          let base = column * 4
-          put(a0, at: base)
-          put(a1, at: base + 16)
-          put(a2, at: base + 32)
-          put(a3, at: base + 48)
-          put(a4, at: base + 64)
-          put(a5, at: base + 80)
-          put(a6, at: base + 96)
-          put(a7, at: base + 112)
+          let to = target + column * 4
+          if accumulate { sum.add(scaledBy: 1, into: to) } else { sum.store(to: to) }
           column += 32
         }
         while column + 8 <= width {
@@ -171,5 +152,60 @@ extension SparseMatrix {
     return try! SparseMatrix(
       rows: columns, columns: rows, offsets: newOffsets, indices: newIndices, values: newValues,
       validate: false)
+  }
+}
+
+/// Thirty-two floats held in eight 4-lane registers: the accumulator of the 32-column sparse
+/// kernels. Eight SSE registers, so nothing spills on baseline x86-64 (sixteen-lane vectors
+/// would need all sixteen).
+struct RegisterRow32 {
+  var a0 = SIMD4<Float>(), a1 = SIMD4<Float>(), a2 = SIMD4<Float>(), a3 = SIMD4<Float>()
+  var a4 = SIMD4<Float>(), a5 = SIMD4<Float>(), a6 = SIMD4<Float>(), a7 = SIMD4<Float>()
+
+  /// `self += scale · row`, for the 32 floats at `row`.
+  @inline(__always)
+  mutating func add(_ scale: Float, timesRowAt row: UnsafeRawPointer) {
+    let value = SIMD4<Float>(repeating: scale)
+    a0 += value * row.loadUnaligned(fromByteOffset: 0, as: SIMD4<Float>.self)
+    a1 += value * row.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self)
+    a2 += value * row.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self)
+    a3 += value * row.loadUnaligned(fromByteOffset: 48, as: SIMD4<Float>.self)
+    a4 += value * row.loadUnaligned(fromByteOffset: 64, as: SIMD4<Float>.self)
+    a5 += value * row.loadUnaligned(fromByteOffset: 80, as: SIMD4<Float>.self)
+    a6 += value * row.loadUnaligned(fromByteOffset: 96, as: SIMD4<Float>.self)
+    a7 += value * row.loadUnaligned(fromByteOffset: 112, as: SIMD4<Float>.self)
+  }
+
+  /// `row += scale · self`, for the 32 floats at `row`.
+  @inline(__always)
+  func add(scaledBy scale: Float, into row: UnsafeMutableRawPointer) {
+    let value = SIMD4<Float>(repeating: scale)
+    @inline(__always)
+    func add(_ sum: SIMD4<Float>, _ offset: Int) {
+      row.storeBytes(
+        of: row.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self) + value * sum,
+        toByteOffset: offset, as: SIMD4<Float>.self)
+    }
+    add(a0, 0)
+    add(a1, 16)
+    add(a2, 32)
+    add(a3, 48)
+    add(a4, 64)
+    add(a5, 80)
+    add(a6, 96)
+    add(a7, 112)
+  }
+
+  /// Writes the 32 floats to `row`.
+  @inline(__always)
+  func store(to row: UnsafeMutableRawPointer) {
+    row.storeBytes(of: a0, toByteOffset: 0, as: SIMD4<Float>.self)
+    row.storeBytes(of: a1, toByteOffset: 16, as: SIMD4<Float>.self)
+    row.storeBytes(of: a2, toByteOffset: 32, as: SIMD4<Float>.self)
+    row.storeBytes(of: a3, toByteOffset: 48, as: SIMD4<Float>.self)
+    row.storeBytes(of: a4, toByteOffset: 64, as: SIMD4<Float>.self)
+    row.storeBytes(of: a5, toByteOffset: 80, as: SIMD4<Float>.self)
+    row.storeBytes(of: a6, toByteOffset: 96, as: SIMD4<Float>.self)
+    row.storeBytes(of: a7, toByteOffset: 112, as: SIMD4<Float>.self)
   }
 }
