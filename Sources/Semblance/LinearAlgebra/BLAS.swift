@@ -13,6 +13,15 @@ enum BLAS {
     var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }
   }
 
+  /// How a call may use threads.
+  enum Threading {
+    /// OpenBLAS may spread the call over its threads; it runs alone (see ``BLASGate``).
+    case shared
+    /// The call runs on the calling thread only, concurrently with other such calls: for
+    /// kernels that run their own threads and give each one whole BLAS calls.
+    case single
+  }
+
   @inline(__always)
   static func int32(_ value: Int) -> Int32 {
     precondition(value >= 0 && value <= Int(Int32.max), "BLAS dimension \(value) out of range")
@@ -25,12 +34,18 @@ enum BLAS {
     m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
     b: UnsafePointer<Float>, ldb: Int,
-    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threading: Threading = .shared
   ) {
     guard m > 0, n > 0 else { return }
-    cblas_sgemm(
-      CblasRowMajor, transposeA.cblas, transposeB.cblas,
-      int32(m), int32(n), int32(k), alpha, a, int32(lda), b, int32(ldb), beta, c, int32(ldc))
+    let call = {
+      cblas_sgemm(
+        CblasRowMajor, transposeA.cblas, transposeB.cblas,
+        int32(m), int32(n), int32(k), alpha, a, int32(lda), b, int32(ldb), beta, c, int32(ldc))
+    }
+    switch threading {
+    case .shared: BLASGate.shared.exclusive(call)
+    case .single: BLASGate.shared.singleThreaded(call)
+    }
   }
 
   /// `C ← α·op(A)·op(B) + β·C` in double precision.
@@ -42,9 +57,11 @@ enum BLAS {
     beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int
   ) {
     guard m > 0, n > 0 else { return }
-    cblas_dgemm(
-      CblasRowMajor, transposeA.cblas, transposeB.cblas,
-      int32(m), int32(n), int32(k), alpha, a, int32(lda), b, int32(ldb), beta, c, int32(ldc))
+    BLASGate.shared.exclusive {
+      cblas_dgemm(
+        CblasRowMajor, transposeA.cblas, transposeB.cblas,
+        int32(m), int32(n), int32(k), alpha, a, int32(lda), b, int32(ldb), beta, c, int32(ldc))
+    }
   }
 
   /// `C ← Aᵀ·A + C` for a row-major k × n matrix A, in double precision; only the upper
@@ -53,9 +70,11 @@ enum BLAS {
     n: Int, k: Int, a: UnsafePointer<Double>, lda: Int, c: UnsafeMutablePointer<Double>, ldc: Int
   ) {
     guard n > 0, k > 0 else { return }
-    cblas_dsyrk(
-      CblasRowMajor, CblasUpper, CblasTrans, int32(n), int32(k), 1, a, int32(lda), 1, c,
-      int32(ldc))
+    BLASGate.shared.exclusive {
+      cblas_dsyrk(
+        CblasRowMajor, CblasUpper, CblasTrans, int32(n), int32(k), 1, a, int32(lda), 1, c,
+        int32(ldc))
+    }
   }
 
   /// `y ← α·op(A)·x + β·y` for a row-major m × n matrix A.
@@ -65,8 +84,10 @@ enum BLAS {
     x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>
   ) {
     guard m > 0, n > 0 else { return }
-    cblas_sgemv(
-      CblasRowMajor, transpose.cblas, int32(m), int32(n), alpha, a, int32(lda), x, 1, beta, y, 1)
+    BLASGate.shared.exclusive {
+      cblas_sgemv(
+        CblasRowMajor, transpose.cblas, int32(m), int32(n), alpha, a, int32(lda), x, 1, beta, y, 1)
+    }
   }
 
   /// Solves `X · R = B` for X in place of B, where R is `order × order` upper triangular and
@@ -76,30 +97,16 @@ enum BLAS {
     _ b: UnsafeMutablePointer<Float>, rows: Int
   ) {
     guard rows > 0, order > 0 else { return }
-    cblas_strsm(
-      CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, int32(rows), int32(order),
-      1, lower, int32(order), b, int32(order))
+    BLASGate.shared.exclusive {
+      cblas_strsm(
+        CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, int32(rows), int32(order),
+        1, lower, int32(order), b, int32(order))
+    }
   }
 
   /// The dot product of two vectors of `count` elements.
   static func sdot(count: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
     guard count > 0 else { return 0 }
-    return cblas_sdot(int32(count), x, 1, y, 1)
-  }
-
-  /// The number of threads OpenBLAS uses for one call.
-  static var threadCount: Int {
-    Int(openblas_get_num_threads())
-  }
-
-  /// Runs `body` with OpenBLAS limited to one thread per call, for kernels that run their own
-  /// threads and give each one whole BLAS calls. The setting is process-wide, so calls made
-  /// concurrently elsewhere also run single-threaded meanwhile (slower, never wrong).
-  static func withSingleThreadedCalls<R>(_ body: () throws -> R) rethrows -> R {
-    let previous = openblas_get_num_threads()
-    guard previous > 1 else { return try body() }
-    openblas_set_num_threads(1)
-    defer { openblas_set_num_threads(previous) }
-    return try body()
+    return BLASGate.shared.exclusive { cblas_sdot(int32(count), x, 1, y, 1) }
   }
 }

@@ -31,16 +31,16 @@ enum LAPACK {
     var tau = [Float](repeating: 0, count: columns)
     var query: Float = 0
     var lwork: Int32 = -1
-    sgeqrf_(&m, &n, &columnMajor, &lda, &tau, &query, &lwork, &info)
+    BLASGate.shared.exclusive { sgeqrf_(&m, &n, &columnMajor, &lda, &tau, &query, &lwork, &info) }
     lwork = max(Int32(query), n)
     var work = [Float](repeating: 0, count: Int(lwork))
-    sgeqrf_(&m, &n, &columnMajor, &lda, &tau, &work, &lwork, &info)
+    BLASGate.shared.exclusive { sgeqrf_(&m, &n, &columnMajor, &lda, &tau, &work, &lwork, &info) }
     guard info == 0 else { throw LAPACKFailure(routine: "sgeqrf", info: info) }
     lwork = -1
-    sorgqr_(&m, &n, &k, &columnMajor, &lda, &tau, &query, &lwork, &info)
+    BLASGate.shared.exclusive { sorgqr_(&m, &n, &k, &columnMajor, &lda, &tau, &query, &lwork, &info) }
     lwork = max(Int32(query), n)
     if Int(lwork) > work.count { work = [Float](repeating: 0, count: Int(lwork)) }
-    sorgqr_(&m, &n, &k, &columnMajor, &lda, &tau, &work, &lwork, &info)
+    BLASGate.shared.exclusive { sorgqr_(&m, &n, &k, &columnMajor, &lda, &tau, &work, &lwork, &info) }
     guard info == 0 else { throw LAPACKFailure(routine: "sorgqr", info: info) }
     columnMajor.withUnsafeBufferPointer { source in
       transpose(source.baseAddress!, rows: columns, columns: rows, into: a)
@@ -88,7 +88,7 @@ enum LAPACK {
     guard n > 0 else { return true }
     var uplo = Int8(UInt8(ascii: "U"))
     var order = BLAS.int32(n), lda = order, info: Int32 = 0
-    dpotrf_(&uplo, &order, a, &lda, &info, 1)
+    BLASGate.shared.exclusive { dpotrf_(&uplo, &order, a, &lda, &info, 1) }
     return info == 0
   }
 
@@ -104,13 +104,18 @@ enum LAPACK {
     var w = [Double](repeating: 0, count: n)
     var workQuery: Double = 0, iworkQuery: Int32 = 0
     var lwork: Int32 = -1, liwork: Int32 = -1
-    dsyevd_(&jobz, &uplo, &order, a, &lda, &w, &workQuery, &lwork, &iworkQuery, &liwork, &info, 1, 1)
+    BLASGate.shared.exclusive {
+      dsyevd_(
+        &jobz, &uplo, &order, a, &lda, &w, &workQuery, &lwork, &iworkQuery, &liwork, &info, 1, 1)
+    }
     guard info == 0 else { throw LAPACKFailure(routine: "dsyevd", info: info) }
     lwork = Int32(workQuery)
     liwork = iworkQuery
     var work = [Double](repeating: 0, count: Int(lwork))
     var iwork = [Int32](repeating: 0, count: Int(liwork))
-    dsyevd_(&jobz, &uplo, &order, a, &lda, &w, &work, &lwork, &iwork, &liwork, &info, 1, 1)
+    BLASGate.shared.exclusive {
+      dsyevd_(&jobz, &uplo, &order, a, &lda, &w, &work, &lwork, &iwork, &liwork, &info, 1, 1)
+    }
     guard info == 0 else { throw LAPACKFailure(routine: "dsyevd", info: info) }
     return w
   }

@@ -89,58 +89,56 @@ public struct ExactNeighborIndex: Sendable {
     let queryBlock = ExactNeighborIndex.queryBlock
     let blocks = (queries.count + queryBlock - 1) / queryBlock
     let tasks = min(processorCount, blocks)
+    let threading: BLAS.Threading = tasks > 1 ? .single : .shared
     var results = [[Neighbor]](repeating: [], count: queries.count)
     results.withUnsafeMutableBufferPointer { results in
       let results = UnsafeSendable(results)
-      let run = {
-        parallelForEach(chunks: tasks) { task in
-          let databaseBlock = min(ExactNeighborIndex.databaseBlock, n)
-          var scores = [Float](repeating: 0, count: queryBlock * databaseBlock)
-          var gathered = [Float](repeating: 0, count: queryBlock * d)
-          for block in chunkRange(task, of: tasks, count: blocks) {
-            let blockStart = queries.startIndex + block * queryBlock
-            let blockCount = min(queryBlock, queries.endIndex - blockStart)
-            let blockRows = queries[blockStart..<(blockStart + blockCount)]
-            let first = blockRows.first!
-            let isConsecutive = blockRows.last! - first == blockCount - 1
-              && zip(blockRows, blockRows.dropFirst()).allSatisfy { $1 == $0 + 1 }
-            if !isConsecutive {
-              gathered.withUnsafeMutableBufferPointer { gathered in
-                for (q, row) in blockRows.enumerated() {
-                  (gathered.baseAddress! + q * d).update(from: vectors.baseAddress + row * d, count: d)
-                }
+      parallelForEach(chunks: tasks) { task in
+        let databaseBlock = min(ExactNeighborIndex.databaseBlock, n)
+        var scores = [Float](repeating: 0, count: queryBlock * databaseBlock)
+        var gathered = [Float](repeating: 0, count: queryBlock * d)
+        for block in chunkRange(task, of: tasks, count: blocks) {
+          let blockStart = queries.startIndex + block * queryBlock
+          let blockCount = min(queryBlock, queries.endIndex - blockStart)
+          let blockRows = queries[blockStart..<(blockStart + blockCount)]
+          let first = blockRows.first!
+          let isConsecutive = blockRows.last! - first == blockCount - 1
+            && zip(blockRows, blockRows.dropFirst()).allSatisfy { $1 == $0 + 1 }
+          if !isConsecutive {
+            gathered.withUnsafeMutableBufferPointer { gathered in
+              for (q, row) in blockRows.enumerated() {
+                (gathered.baseAddress! + q * d).update(from: vectors.baseAddress + row * d, count: d)
               }
             }
-            var heaps = [TopK](repeating: TopK(capacity: count), count: blockCount)
-            var start = 0
-            while start < n {
-              let rows = min(databaseBlock, n - start)
-              gathered.withUnsafeBufferPointer { gathered in
-                scores.withUnsafeMutableBufferPointer { scores in
-                  BLAS.sgemm(
-                    .none, .transposed, m: blockCount, n: rows, k: d,
-                    a: isConsecutive ? vectors.baseAddress + first * d : gathered.baseAddress!,
-                    lda: d, b: vectors.baseAddress + start * d, ldb: d,
-                    c: scores.baseAddress!, ldc: rows)
-                }
+          }
+          var heaps = [TopK](repeating: TopK(capacity: count), count: blockCount)
+          var start = 0
+          while start < n {
+            let rows = min(databaseBlock, n - start)
+            gathered.withUnsafeBufferPointer { gathered in
+              scores.withUnsafeMutableBufferPointer { scores in
+                BLAS.sgemm(
+                  .none, .transposed, m: blockCount, n: rows, k: d,
+                  a: isConsecutive ? vectors.baseAddress + first * d : gathered.baseAddress!,
+                  lda: d, b: vectors.baseAddress + start * d, ldb: d,
+                  c: scores.baseAddress!, ldc: rows, threading: threading)
               }
-              scores.withUnsafeBufferPointer { scores in
-                for q in 0..<blockCount {
-                  let row = UnsafeBufferPointer(rebasing: scores[(q * rows)..<(q * rows + rows)])
-                  ExactNeighborIndex.scan(
-                    row, offset: start, into: &heaps[q], excluding: blockRows[blockStart + q],
-                    isEligible: isEligible)
-                }
+            }
+            scores.withUnsafeBufferPointer { scores in
+              for q in 0..<blockCount {
+                let row = UnsafeBufferPointer(rebasing: scores[(q * rows)..<(q * rows + rows)])
+                ExactNeighborIndex.scan(
+                  row, offset: start, into: &heaps[q], excluding: blockRows[blockStart + q],
+                  isEligible: isEligible)
               }
-              start += rows
             }
-            for q in 0..<blockCount {
-              results.value[blockStart - queries.startIndex + q] = heaps[q].sorted()
-            }
+            start += rows
+          }
+          for q in 0..<blockCount {
+            results.value[blockStart - queries.startIndex + q] = heaps[q].sorted()
           }
         }
       }
-      if tasks > 1 { BLAS.withSingleThreadedCalls(run) } else { run() }
     }
     return results
   }

@@ -33,21 +33,19 @@ extension IVFNeighborIndex {
     var results = [[Neighbor]](repeating: [], count: m)
     results.withUnsafeMutableBufferPointer { results in
       let results = UnsafeSendable(results)
-      let run = {
-        parallelForEach(chunks: tasks) { task in
-          let share = chunkRange(task, of: tasks, count: m)
-          var start = share.lowerBound
-          while start < share.upperBound {
-            let end = min(start + chunkSize, share.upperBound)
-            let found = scanChunk(
-              Array(rows[start..<end]), in: vectors, count: count, nprobe: probes,
-              exclusions: Array(exclusions[start..<end]), isEligible: isEligible)
-            for (offset, list) in found.enumerated() { results.value[start + offset] = list }
-            start = end
-          }
+      parallelForEach(chunks: tasks) { task in
+        let share = chunkRange(task, of: tasks, count: m)
+        var start = share.lowerBound
+        while start < share.upperBound {
+          let end = min(start + chunkSize, share.upperBound)
+          let found = scanChunk(
+            Array(rows[start..<end]), in: vectors, count: count, nprobe: probes,
+            exclusions: Array(exclusions[start..<end]), isEligible: isEligible,
+            threading: tasks > 1 ? .single : .shared)
+          for (offset, list) in found.enumerated() { results.value[start + offset] = list }
+          start = end
         }
       }
-      if tasks > 1 { BLAS.withSingleThreadedCalls(run) } else { run() }
     }
     return results
   }
@@ -55,7 +53,7 @@ extension IVFNeighborIndex {
   /// One chunk of a batch: probes, grouping by list, and the list scans.
   private func scanChunk(
     _ rows: [Int], in vectors: DenseMatrix, count: Int, nprobe p: Int, exclusions: [Int],
-    isEligible: ((Int) -> Bool)?
+    isEligible: ((Int) -> Bool)?, threading: BLAS.Threading
   ) -> [[Neighbor]] {
     let q = rows.count, d = dimensions, lists = listCount
     var probes = [Int32](repeating: 0, count: q * p)
@@ -63,7 +61,7 @@ extension IVFNeighborIndex {
     var needsMore = [Bool](repeating: false, count: q)
     chooseProbes(
       rows, in: vectors, nprobe: p, count: count, exclusions: exclusions, probes: &probes,
-      needsMore: &needsMore)
+      needsMore: &needsMore, threading: threading)
 
     // Group the queries by probed list (counting sort; queries stay in increasing order).
     var listStarts = [Int](repeating: 0, count: lists + 1)
@@ -107,7 +105,7 @@ extension IVFNeighborIndex {
                   .none, .transposed, m: tq, n: tr, k: d,
                   a: tileQueries.baseAddress!, lda: d,
                   b: listVectors.baseAddress + rowStart * d, ldb: d,
-                  c: tileScores.baseAddress!, ldc: tr)
+                  c: tileScores.baseAddress!, ldc: tr, threading: threading)
                 let ids = rowIDs.buffer.baseAddress! + rowStart
                 for t in 0..<tq {
                   let query = Int(listQueries[tileStart + t])
@@ -137,7 +135,7 @@ extension IVFNeighborIndex {
   /// queries whose `p` best lists hold fewer vectors than they need.
   private func chooseProbes(
     _ rows: [Int], in vectors: DenseMatrix, nprobe p: Int, count: Int, exclusions: [Int],
-    probes: inout [Int32], needsMore: inout [Bool]
+    probes: inout [Int32], needsMore: inout [Bool], threading: BLAS.Threading
   ) {
     let q = rows.count, d = dimensions, lists = listCount
     let block = max(1, min(q, IVFNeighborIndex.probeScoreBudget / lists))
@@ -155,7 +153,8 @@ extension IVFNeighborIndex {
         scores.withUnsafeMutableBufferPointer { scores in
           BLAS.sgemm(
             .none, .transposed, m: b, n: lists, k: d, a: gathered.baseAddress!, lda: d,
-            b: centroids.baseAddress, ldb: d, c: scores.baseAddress!, ldc: lists)
+            b: centroids.baseAddress, ldb: d, c: scores.baseAddress!, ldc: lists,
+            threading: threading)
         }
       }
       scores.withUnsafeBufferPointer { scores in

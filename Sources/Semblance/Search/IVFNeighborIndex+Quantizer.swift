@@ -109,51 +109,49 @@ extension IVFNeighborIndex {
         scores.withUnsafeMutableBufferPointer { scores in
           changedPerTask.withUnsafeMutableBufferPointer { changedPerTask in
             let shared = UnsafeSendable((centroids, labels, scores, changedPerTask))
-            let run = {
-              parallelForEach(chunks: tasks) { task in
-                let (centroids, labels, scores, changedPerTask) = shared.value
-                let buffer = UnsafeMutablePointer<Float>.allocate(capacity: block * tile)
-                defer { buffer.deallocate() }
-                var best = [Float](repeating: 0, count: block)
-                var bestList = [Int](repeating: 0, count: block)
-                var changed = 0
-                let share = chunkRange(task, of: tasks, count: n)
-                var start = share.lowerBound
-                while start < share.upperBound {
-                  let rows = min(block, share.upperBound - start)
-                  for row in 0..<rows {
-                    best[row] = -.infinity
-                    bestList[row] = 0
-                  }
-                  var first = 0
-                  while first < lists {
-                    let columns = min(tile, lists - first)
-                    BLAS.sgemm(
-                      .none, .transposed, m: rows, n: columns, k: d,
-                      a: vectors.baseAddress + start * d, lda: d,
-                      b: centroids.baseAddress! + first * d, ldb: d, c: buffer, ldc: columns)
-                    for row in 0..<rows {
-                      let (value, column) = argmax(buffer + row * columns, count: columns)
-                      if value > best[row] {
-                        best[row] = value
-                        bestList[row] = first + column
-                      }
-                    }
-                    first += columns
-                  }
-                  for row in 0..<rows {
-                    if labels[start + row] != bestList[row] {
-                      labels[start + row] = bestList[row]
-                      changed += 1
-                    }
-                    scores[start + row] = best[row]
-                  }
-                  start += rows
+            parallelForEach(chunks: tasks) { task in
+              let (centroids, labels, scores, changedPerTask) = shared.value
+              let buffer = UnsafeMutablePointer<Float>.allocate(capacity: block * tile)
+              defer { buffer.deallocate() }
+              var best = [Float](repeating: 0, count: block)
+              var bestList = [Int](repeating: 0, count: block)
+              var changed = 0
+              let share = chunkRange(task, of: tasks, count: n)
+              var start = share.lowerBound
+              while start < share.upperBound {
+                let rows = min(block, share.upperBound - start)
+                for row in 0..<rows {
+                  best[row] = -.infinity
+                  bestList[row] = 0
                 }
-                changedPerTask[task] = changed
+                var first = 0
+                while first < lists {
+                  let columns = min(tile, lists - first)
+                  BLAS.sgemm(
+                    .none, .transposed, m: rows, n: columns, k: d,
+                    a: vectors.baseAddress + start * d, lda: d,
+                    b: centroids.baseAddress! + first * d, ldb: d, c: buffer, ldc: columns,
+                    threading: tasks > 1 ? .single : .shared)
+                  for row in 0..<rows {
+                    let (value, column) = argmax(buffer + row * columns, count: columns)
+                    if value > best[row] {
+                      best[row] = value
+                      bestList[row] = first + column
+                    }
+                  }
+                  first += columns
+                }
+                for row in 0..<rows {
+                  if labels[start + row] != bestList[row] {
+                    labels[start + row] = bestList[row]
+                    changed += 1
+                  }
+                  scores[start + row] = best[row]
+                }
+                start += rows
               }
+              changedPerTask[task] = changed
             }
-            if tasks > 1 { BLAS.withSingleThreadedCalls(run) } else { run() }
           }
         }
       }

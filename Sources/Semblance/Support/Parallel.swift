@@ -23,8 +23,16 @@ func parallelForEach(chunks: Int, _ body: (Int) -> Void) {
   }
 }
 
-/// The number of cores to spread work over.
-let processorCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+/// The number of cores to spread work over: `SEMBLANCE_THREADS` when it is set to a positive
+/// whole number (at most 1,024), otherwise the cores this process may run on.
+let processorCount: Int = {
+  if let text = ProcessInfo.processInfo.environment["SEMBLANCE_THREADS"],
+    let value = Int(text.trimmingCharacters(in: .whitespaces)), (1...1024).contains(value)
+  {
+    return value
+  }
+  return max(1, ProcessInfo.processInfo.activeProcessorCount)
+}()
 
 /// Splits `0..<count` into `parts` contiguous ranges of near-equal size.
 @inline(__always)
