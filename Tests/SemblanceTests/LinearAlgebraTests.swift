@@ -141,6 +141,28 @@ struct LinearAlgebraTests {
     }
   }
 
+  @Test("top-k keeps exactly the best pairs, ties to the lower position, whatever the order",
+    arguments: [1, 3, 10, 100])
+  func topKMatchesSorting(capacity: Int) {
+    var generator = SeededGenerator(seed: UInt64(capacity))
+    for trial in 0..<20 {
+      let count = [0, 1, capacity, 2 * capacity, 5 * capacity + 7, 3_000][trial % 6]
+      // Few distinct scores, so that ties are common; positions are distinct.
+      let pairs = (0..<count).map { position in
+        (Int32(position), Float(generator.next() % 17) / 16)
+      }.shuffled(using: &generator)
+      var top = TopK(capacity: capacity)
+      for (position, score) in pairs { top.insert(score, position) }
+      let expected = pairs.sorted { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
+        .prefix(capacity).map { Neighbor(position: Int($0.0), score: $0.1) }
+      #expect(top.sorted() == Array(expected))
+      // Reuse after removeAll starts afresh.
+      top.removeAll()
+      top.insert(-5, 7)
+      #expect(top.sorted() == [Neighbor(position: 7, score: -5)])
+    }
+  }
+
   @Test func topKBreaksTiesByLowerPosition() {
     var top = TopK(capacity: 3)
     for (position, score) in [(5, 0.5), (1, 0.5), (3, 0.9), (0, 0.1), (2, 0.5)] as [(Int32, Float)] {

@@ -6,7 +6,7 @@ extension IVFNeighborIndex {
   /// The most centroid scores held at once while choosing probes (4 MB of Float).
   static let probeScoreBudget = 1 << 20
   /// The bytes of top-k heaps a batch keeps at once; queries are processed in chunks below it.
-  static let heapBudget = 64 << 20
+  static let heapBudget = 128 << 20
 
   /// The `count` best vectors for each row `queries` of `vectors`, never the row that
   /// `excluding` names for it, found list by list.
@@ -29,7 +29,7 @@ extension IVFNeighborIndex {
     let rows = Array(queries)
     let exclusions = rows.map { excluding($0) ?? -1 }
     let tasks = min(processorCount, max(1, m / 256))
-    let chunkSize = max(256, min(65_536, IVFNeighborIndex.heapBudget / tasks / (8 * count + 64)))
+    let chunkSize = max(256, min(65_536, IVFNeighborIndex.heapBudget / tasks / (16 * count + 128)))
     var results = [[Neighbor]](repeating: [], count: m)
     results.withUnsafeMutableBufferPointer { results in
       let results = UnsafeSendable(results)

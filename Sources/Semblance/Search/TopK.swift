@@ -1,23 +1,37 @@
 /// Keeps the `capacity` best (position, score) pairs seen so far.
 ///
 /// "Best" is the higher score, and on equal scores the lower position, so results never
-/// depend on the order candidates arrive in. A binary heap with the worst kept pair at the
-/// root makes the common case, a candidate worse than all kept, one comparison.
+/// depend on the order candidates arrive in.
+///
+/// Candidates go into a buffer of twice the capacity. When it fills, a selection (quickselect
+/// under the same total order) keeps the best `capacity` and raises the threshold to the
+/// worst of them; a candidate that does not beat the threshold is refused with one
+/// comparison. Each accepted candidate therefore costs a store plus a share of a linear
+/// selection, where a binary heap would cost a walk of log₂(capacity) levels with
+/// unpredictable branches: for the 100 LSA candidates that hybrid ranking keeps, selection
+/// is several times cheaper. The pairs kept are exactly those a heap would keep.
 struct TopK {
   let capacity: Int
-  private(set) var scores: [Float] = []
-  private(set) var positions: [Int32] = []
+  /// Buffered pairs: `scores[0..<count]`, `positions[0..<count]`.
+  private var scores: [Float]
+  private var positions: [Int32]
+  private var count = 0
+  /// The worst pair kept by the last selection: candidates must beat it. Until the first
+  /// selection of a full buffer it is (-infinity, Int32.max), which every candidate beats.
+  private var thresholdScore: Float = -.infinity
+  private var thresholdPosition: Int32 = .max
 
   init(capacity: Int) {
     self.capacity = max(0, capacity)
-    scores.reserveCapacity(self.capacity)
-    positions.reserveCapacity(self.capacity)
+    scores = Array(repeating: 0, count: 2 * self.capacity)
+    positions = Array(repeating: 0, count: 2 * self.capacity)
   }
 
   /// Forgets every kept pair, keeping the capacity (and the storage) for reuse.
   mutating func removeAll() {
-    scores.removeAll(keepingCapacity: true)
-    positions.removeAll(keepingCapacity: true)
+    count = 0
+    thresholdScore = -.infinity
+    thresholdPosition = .max
   }
 
   /// Whether (a, ia) ranks below (b, ib).
@@ -26,63 +40,73 @@ struct TopK {
     a < b || (a == b && ia > ib)
   }
 
-  /// The score a candidate must beat to enter, when full.
+  /// A score below which no candidate can enter (candidates at or above it may).
   @inline(__always)
-  var threshold: Float { scores.count == capacity && capacity > 0 ? scores[0] : -.infinity }
+  var threshold: Float { thresholdScore }
 
   @inline(__always)
   mutating func insert(_ score: Float, _ position: Int32) {
-    guard capacity > 0 else { return }
-    if scores.count < capacity {
-      scores.append(score)
-      positions.append(position)
-      siftUp(scores.count - 1)
-    } else if TopK.isWorse(scores[0], positions[0], than: score, position) {
-      scores[0] = score
-      positions[0] = position
-      siftDown(0)
-    }
+    guard capacity > 0,
+      TopK.isWorse(thresholdScore, thresholdPosition, than: score, position)
+    else { return }
+    scores[count] = score
+    positions[count] = position
+    count += 1
+    if count == scores.count { select() }
   }
 
-  private mutating func siftUp(_ index: Int) {
-    var child = index
-    while child > 0 {
-      let parent = (child - 1) / 2
-      guard TopK.isWorse(scores[child], positions[child], than: scores[parent], positions[parent])
-      else { break }
-      scores.swapAt(child, parent)
-      positions.swapAt(child, parent)
-      child = parent
-    }
-  }
-
-  private mutating func siftDown(_ index: Int) {
-    var parent = index
-    let count = scores.count
-    while true {
-      var worst = parent
-      let left = 2 * parent + 1, right = left + 1
-      if left < count
-        && TopK.isWorse(scores[left], positions[left], than: scores[worst], positions[worst])
-      {
-        worst = left
+  /// Keeps the best `capacity` buffered pairs (in no particular order) and sets the
+  /// threshold to the worst of them.
+  private mutating func select() {
+    guard count > capacity else { return }
+    let kept = capacity
+    scores.withUnsafeMutableBufferPointer { scores in
+      positions.withUnsafeMutableBufferPointer { positions in
+        // Quickselect, best first: afterwards [0, kept) holds the best `kept` pairs.
+        var low = 0, high = count - 1
+        while low < high {
+          // Median of three as the pivot, for sorted and reverse-sorted input.
+          let middle = low + (high - low) / 2
+          func better(_ i: Int, _ j: Int) -> Bool {
+            TopK.isWorse(scores[j], positions[j], than: scores[i], positions[i])
+          }
+          func swap(_ i: Int, _ j: Int) {
+            scores.swapAt(i, j)
+            positions.swapAt(i, j)
+          }
+          if better(middle, low) { swap(middle, low) }
+          if better(high, low) { swap(high, low) }
+          if better(high, middle) { swap(high, middle) }
+          let pivotScore = scores[middle], pivotPosition = positions[middle]
+          // Hoare partition: [low, j] ranks at or above the pivot, [j + 1, high] at or below.
+          var i = low - 1, j = high + 1
+          while true {
+            repeat { i += 1 } while TopK.isWorse(pivotScore, pivotPosition, than: scores[i], positions[i])
+            repeat { j -= 1 } while TopK.isWorse(scores[j], positions[j], than: pivotScore, pivotPosition)
+            if i >= j { break }
+            swap(i, j)
+          }
+          if kept - 1 <= j { high = j } else { low = j + 1 }
+        }
+        // The worst of the kept pairs.
+        var worst = 0
+        for index in 1..<kept
+        where TopK.isWorse(scores[index], positions[index], than: scores[worst], positions[worst]) {
+          worst = index
+        }
+        thresholdScore = scores[worst]
+        thresholdPosition = positions[worst]
       }
-      if right < count
-        && TopK.isWorse(scores[right], positions[right], than: scores[worst], positions[worst])
-      {
-        worst = right
-      }
-      if worst == parent { return }
-      scores.swapAt(worst, parent)
-      positions.swapAt(worst, parent)
-      parent = worst
     }
+    count = kept
   }
 
   /// The kept pairs, best first.
   func sorted() -> [Neighbor] {
-    zip(positions, scores)
-      .sorted { TopK.isWorse($1.1, $1.0, than: $0.1, $0.0) }
-      .map { Neighbor(position: Int($0.0), score: $0.1) }
+    var copy = self
+    copy.select()
+    return (0..<copy.count)
+      .map { Neighbor(position: Int(copy.positions[$0]), score: copy.scores[$0]) }
+      .sorted { TopK.isWorse($1.score, Int32($1.position), than: $0.score, Int32($0.position)) }
   }
 }
