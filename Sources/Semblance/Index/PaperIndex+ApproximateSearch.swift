@@ -30,7 +30,8 @@ extension PaperIndex {
   /// The `count` best other papers of every paper by LSA cosine (none for a paper without
   /// terms, and never one as a neighbour): from the IVF index when there is one, unless `exact`.
   func lsaNeighbors(count: Int, exact: Bool) -> [[Neighbor]] {
-    let eligible: (Int) -> Bool = { !isEmptyRow($0) }
+    // Without empty papers every row is eligible: no closure call per accepted candidate.
+    let eligible: ((Int) -> Bool)? = emptyDocumentCount == 0 ? nil : { !isEmptyRow($0) }
     let lists =
       if !exact, let approximateIndex {
         approximateIndex.neighbors(

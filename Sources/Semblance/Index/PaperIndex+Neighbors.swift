@@ -49,7 +49,7 @@ extension PaperIndex {
     // Papers of one IVF list share most of their candidates, so taking the papers list by
     // list keeps the candidate rows in cache from one paper to the next, where row order
     // fetches nearly every candidate row from memory. The order changes no result.
-    let order = exact ? nil : approximateIndex.flatMap { $0.count == n ? $0.rowIDs : nil }
+    let order = exact ? nil : approximateIndex.flatMap { $0.count == n ? $0.rowIDs.buffer : nil }
     positions.withUnsafeMutableBufferPointer { positions in
       scores.withUnsafeMutableBufferPointer { scores in
         let output = UnsafeSendable((positions, scores))
@@ -59,20 +59,21 @@ extension PaperIndex {
           // bytes, which stays in cache) and only shared terms are looked up, in a table of a
           // few kilobytes. No vocabulary-sized array of floats is touched at random.
           var table = SmallColumnTable()
+          var top = TopK(capacity: count)
           var present = [UInt64](repeating: 0, count: (tfidf.columns + 63) / 64)
           let offsets = tfidf.offsets.buffer, allIndices = tfidf.indices.buffer
           let allValues = tfidf.storedValues.buffer
           for slot in chunkRange(task, of: tasks, count: n) {
             let row = order.map { Int($0[slot]) } ?? slot
-            if isEmptyRow(row) { continue }
             let rowStart = Int(offsets[row]), rowEnd = Int(offsets[row + 1])
+            if rowStart == rowEnd { continue }
             table.reset(capacityFor: rowEnd - rowStart)
             for p in rowStart..<rowEnd {
               let column = Int(allIndices[p])
               table.insert(Int32(column), allValues[p])
-              present[column >> 6] |= 1 << UInt64(column & 63)
+              present[column >> 6] |= 1 &<< UInt64(column & 63)
             }
-            var top = TopK(capacity: count)
+            top.removeAll()
             lists[row].withUnsafeBufferPointer { candidates in
               present.withUnsafeBufferPointer { present in
                 table.withLookup { lookup in
@@ -89,7 +90,7 @@ extension PaperIndex {
                     var cosine: Float = 0
                     for p in start..<end {
                       let column = Int(allIndices[p])
-                      if present[column >> 6] & (1 << UInt64(column & 63)) != 0 {
+                      if present[column >> 6] & (1 &<< UInt64(column & 63)) != 0 {
                         cosine += allValues[p] * lookup(Int32(column))
                       }
                     }
