@@ -135,7 +135,8 @@ struct SmallColumnTable {
 
   @inline(__always)
   private static func slot(_ key: Int32, shift: Int) -> Int {
-    Int(truncatingIfNeeded: (UInt64(UInt32(bitPattern: key)) &* 0x9E37_79B9_7F4A_7C15) >> UInt64(shift))
+    let product = UInt64(UInt32(bitPattern: key)) &* 0x9E37_79B9_7F4A_7C15
+    return Int(truncatingIfNeeded: product &>> UInt64(shift))
   }
 
   mutating func insert(_ key: Int32, _ value: Float) {
