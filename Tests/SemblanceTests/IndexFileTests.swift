@@ -180,6 +180,30 @@ struct IndexFileCRC32Tests {
     }
   }
 
+  @Test("combining two checksums equals the checksum of the joined bytes, at every split")
+  func combine() {
+    let bytes = pattern(300, multiplier: 29, offset: 3)
+    let whole = CRC32.checksum(bytes)
+    bytes.withUnsafeBytes { all in
+      for split in 0...all.count {
+        let first = CRC32.checksum(UnsafeRawBufferPointer(rebasing: all[0..<split]))
+        let second = CRC32.checksum(UnsafeRawBufferPointer(rebasing: all[split...]))
+        #expect(
+          CRC32.combine(first, second, secondLength: all.count - split) == whole, "split \(split)")
+      }
+    }
+  }
+
+  @Test("the parallel checksum of a large buffer equals the one-core checksum")
+  func parallel() {
+    for count in [CRC32.parallelPartMinimum * 2 - 1, CRC32.parallelPartMinimum * 5 + 13] {
+      let bytes = pattern(count, multiplier: 151, offset: 17)
+      bytes.withUnsafeBytes { all in
+        #expect(CRC32.parallelChecksum(all) == CRC32.checksum(all), "\(count) bytes")
+      }
+    }
+  }
+
   @Test("incremental updates equal one update, at every split point")
   func incremental() {
     let bytes = pattern(200, multiplier: 13, offset: 5)

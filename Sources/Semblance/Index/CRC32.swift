@@ -49,6 +49,72 @@ struct CRC32: Sendable, Hashable {
     bytes.withUnsafeBytes { checksum($0) }
   }
 
+  /// The CRC-32 of `bytes`, computed on every core for large buffers: each core checksums
+  /// one contiguous part, and the parts' checksums are combined (``combine(_:_:secondLength:)``).
+  /// The result equals ``checksum(_:)-4ia2w``.
+  static func parallelChecksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    let parts = min(processorCount, bytes.count / parallelPartMinimum)
+    guard parts > 1, let base = bytes.baseAddress else { return checksum(bytes) }
+    var partial = [UInt32](repeating: 0, count: parts)
+    partial.withUnsafeMutableBufferPointer { partial in
+      let results = UnsafeSendable(partial)
+      parallelForEach(chunks: parts) { part in
+        let range = chunkRange(part, of: parts, count: bytes.count)
+        results.value[part] = checksum(
+          UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))
+      }
+    }
+    var crc = partial[0]
+    for part in 1..<parts {
+      let length = chunkRange(part, of: parts, count: bytes.count).count
+      crc = combine(crc, partial[part], secondLength: length)
+    }
+    return crc
+  }
+
+  /// Buffers shorter than twice this are checksummed on one core.
+  static let parallelPartMinimum = 4 << 20
+
+  /// The CRC-32 of `a` followed by `b`, from the CRC-32 of each and the length of `b`.
+  ///
+  /// A CRC is a remainder modulo the generator polynomial P, and the initial value and final
+  /// xor of CRC-32 cancel out when two of them are joined, so
+  /// `crc(a ‖ b) = crc(a) · x^(8·|b|) mod P  ⊕  crc(b)`. The power of x comes from
+  /// square-and-multiply, in O(log |b|) products.
+  static func combine(_ first: UInt32, _ second: UInt32, secondLength: Int) -> UInt32 {
+    guard secondLength > 0 else { return first }
+    return multiplyModP(first, xToThePower(8 * UInt64(secondLength))) ^ second
+  }
+
+  /// x⁰ in the reflected representation, where bit 31 holds the coefficient of x⁰.
+  private static let one: UInt32 = 0x8000_0000
+
+  /// `a · b mod P` with both operands reflected.
+  static func multiplyModP(_ a: UInt32, _ b: UInt32) -> UInt32 {
+    var product: UInt32 = 0
+    var multiple = b  // b · x^i mod P, for i = 0, 1, …
+    var bit = one  // the coefficient of x^i in a
+    while bit != 0 {
+      if a & bit != 0 { product ^= multiple }
+      multiple = multiple & 1 != 0 ? (multiple >> 1) ^ 0xEDB8_8320 : multiple >> 1
+      bit >>= 1
+    }
+    return product
+  }
+
+  /// `x^exponent mod P`, reflected.
+  static func xToThePower(_ exponent: UInt64) -> UInt32 {
+    var result = one
+    var square = one >> 1  // x¹
+    var remaining = exponent
+    while remaining > 0 {
+      if remaining & 1 != 0 { result = multiplyModP(result, square) }
+      square = multiplyModP(square, square)
+      remaining >>= 1
+    }
+    return result
+  }
+
   // MARK: - Kernel
 
   /// Bytes consumed per step of the sliced loop.

@@ -149,7 +149,8 @@ struct IndexFileReader: Sendable {
             "the padding before section '\(entry.tag)' (bytes \(paddingStart)..<\(range.lowerBound)) "
               + "is not zero")
         }
-        guard CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[range])) == entry.crc else {
+        guard CRC32.parallelChecksum(UnsafeRawBufferPointer(rebasing: bytes[range])) == entry.crc
+        else {
           throw IndexFileError.checksumMismatch(file: path, section: entry.tag.description)
         }
         paddingStart = range.upperBound
