@@ -86,6 +86,11 @@ public struct ExactNeighborIndex: Sendable {
   ) -> [[Neighbor]] where Rows.Index == Int {
     let n = vectors.rows, d = vectors.columns
     guard n > 0, d > 0, count > 0, !queries.isEmpty else { return queries.map { _ in [] } }
+    if queries.count == n, ExactNeighborIndex.usesSymmetricSearch(rows: n, count: count),
+      queries.elementsEqual(0..<n)
+    {
+      return symmetricNeighbors(count: count, isEligible: isEligible)
+    }
     let queryBlock = ExactNeighborIndex.queryBlock
     let blocks = (queries.count + queryBlock - 1) / queryBlock
     let tasks = min(processorCount, blocks)
