@@ -234,8 +234,8 @@ extension TruncatedSVD {
   ///
   /// Every iterate lives on the document side (n × width): one power iteration is
   /// `Q ← orth(X Xᵀ Q)`, computed panel by panel (``GramProduct``). The final `Bᵀ = Xᵀ Q` is
-  /// formed block by block, twice (once for B Bᵀ, once for V), so the only vocabulary-sized
-  /// block ever held is V itself.
+  /// formed block by block only to accumulate B Bᵀ, and V = Xᵀ (U Σ) Σ⁻² is written block by
+  /// block after Q is freed, so the only vocabulary-sized block ever held is V itself.
   static func randomized(_ x: SparseMatrix, k: Int, configuration: Configuration) throws -> Factors {
     let n = x.rows, m = x.columns
     let width = min(k + configuration.oversampling, min(n, m))
@@ -270,8 +270,7 @@ extension TruncatedSVD {
     }
 
     // B Bᵀ = Σ_t b_t b_tᵀ over the rows b_t of Bᵀ = Xᵀ Q (m × width), in double precision,
-    // block by block: Bᵀ is never held whole. A second pass recomputes each block and
-    // writes V = Bᵀ W Σ⁻¹ (m × k) straight into its final memory.
+    // block by block: Bᵀ is never held whole.
     let blockRows = 8_192
     var block = [Float](repeating: 0, count: min(blockRows, max(m, 1)) * width)
     var block64 = [Double](repeating: 0, count: min(blockRows, max(m, 1)) * width)

@@ -11,7 +11,8 @@ extension PaperIndex {
   ///
   /// LSA scores come from blocked SGEMM (never an n × n matrix) with the top-k selection fused
   /// into the scan of each block; with α < 1 the top `max(100, 10·count)` LSA candidates of
-  /// each paper are re-scored with their TF-IDF cosine through one dense scatter row per task.
+  /// each paper are re-scored with their TF-IDF cosine, tested term by term against a bitmap
+  /// of the paper's terms and looked up in a small per-task table.
   ///
   /// With an IVF index (see `IndexConfiguration.approximateSearch`) the LSA candidates come
   /// from it, every list scanned once with SGEMM for all the papers that probe it, unless

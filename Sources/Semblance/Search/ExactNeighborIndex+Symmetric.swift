@@ -69,6 +69,15 @@ extension ExactNeighborIndex {
               for r in 0..<bi {
                 let candidate = rowsI.lowerBound + r
                 if let isEligible, !isEligible(candidate) { continue }
+                // Offers score (r, c) to the selector of column c, when it can enter.
+                @inline(__always)
+                func offer(_ c: Int) {
+                  let value = scores[r * bj + c]
+                  guard value >= columnThresholds[c] else { return }
+                  let column = rowsJ.lowerBound + c
+                  selectors[column].insert(value, Int32(candidate))
+                  columnThresholds[c] = selectors[column].threshold
+                }
                 var c = 0
                 let limitsBase = UnsafeRawPointer(columnThresholds)
                 while c + 8 <= bj {
@@ -84,24 +93,12 @@ extension ExactNeighborIndex {
                   let bits = unsafeBitCast(low, to: SIMD4<Int32>.self)
                     | unsafeBitCast(high, to: SIMD4<Int32>.self)
                   if bits.wrappedSum() != 0 {
-                    for lane in c..<(c + 8) {
-                      let value = scores[r * bj + lane]
-                      if value >= columnThresholds[lane] {
-                        let column = rowsJ.lowerBound + lane
-                        selectors[column].insert(value, Int32(candidate))
-                        columnThresholds[lane] = selectors[column].threshold
-                      }
-                    }
+                    for lane in c..<(c + 8) { offer(lane) }
                   }
                   c += 8
                 }
                 while c < bj {
-                  let value = scores[r * bj + c]
-                  if value >= columnThresholds[c] {
-                    let column = rowsJ.lowerBound + c
-                    selectors[column].insert(value, Int32(candidate))
-                    columnThresholds[c] = selectors[column].threshold
-                  }
+                  offer(c)
                   c += 1
                 }
               }

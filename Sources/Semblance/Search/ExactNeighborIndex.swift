@@ -80,7 +80,9 @@ public struct ExactNeighborIndex: Sendable {
   /// single-threaded SGEMM against every database block and scans the scores at once, while
   /// they are still in cache; so the selection overlaps the other core's SGEMM instead of
   /// adding to it. A block of consecutive rows is multiplied in place; any other rows (a
-  /// random sample, say) are gathered into a block first.
+  /// random sample, say) are gathered into a block first. When `queries` is every row, the
+  /// symmetric search (``symmetricNeighbors(count:isEligible:)``) computes each score once
+  /// instead, unless its selectors would exceed their memory budget.
   func neighbors<Rows: RandomAccessCollection<Int>>(
     ofRows queries: Rows, count: Int, isEligible: ((Int) -> Bool)? = nil
   ) -> [[Neighbor]] where Rows.Index == Int {
