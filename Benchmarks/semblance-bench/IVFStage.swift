@@ -10,10 +10,11 @@ struct IVFMeasurement: Codable, Sendable {
   var calibratedRecall: Double?
   /// k of the graphs compared.
   var k: Int
-  /// Mean recall@k of the IVF all-pairs graph against the exact one, over every paper.
-  var graphRecall: Double
-  /// All-pairs time through the IVF over the exact all-pairs time.
-  var speedup: Double
+  /// Mean recall@k of the IVF all-pairs graph against the exact one, over every paper (nil
+  /// when the exact graph was skipped).
+  var graphRecall: Double?
+  /// All-pairs time through the IVF over the exact all-pairs time (nil likewise).
+  var speedup: Double?
 
   /// Compares the IVF graph with the exact one, row by row (rows with no exact neighbours skipped).
   static func recall(_ approximate: [[Neighbor]], exact: [[Neighbor]]) -> Double {
@@ -29,6 +30,11 @@ struct IVFMeasurement: Codable, Sendable {
   /// The report line.
   var line: String {
     let calibrated = calibratedRecall.map { String(format: " (calibrated %.3f)", $0) } ?? ""
+    guard let graphRecall, let speedup else {
+      return String(
+        format: "IVF        %d lists, nprobe %d%@; exact graph skipped, so no all-pairs recall",
+        lists, nprobe, calibrated as NSString)
+    }
     return String(
       format: "IVF        %d lists, nprobe %d%@: all-pairs recall@%d %.3f against exact, %.1f× faster",
       lists, nprobe, calibrated as NSString, k, graphRecall, speedup)

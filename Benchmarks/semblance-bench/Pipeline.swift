@@ -25,8 +25,10 @@ struct QualityMeasurement: Codable, Sendable {
   var k: Int
   /// Distinct labels.
   var labels: Int
-  /// P@k of the LSA kNN graph over every paper.
+  /// P@k of the LSA kNN graph over every paper (the IVF graph when the exact one was skipped).
   var lsaAllPapers: Double
+  /// Which graph `lsaAllPapers` and `lsaSample` score: "exact" or "IVF".
+  var lsaGraph: String
   /// P@k of the LSA kNN graph on the sampled queries.
   var lsaSample: Double
   /// P@k of `related(toPosition:count:)` (hybrid ranking) on the same sample.
@@ -50,6 +52,9 @@ struct IndexShape: Codable, Sendable {
   var svdAlgorithm: String
   var svdPowerIterations: Int?
   var svdBlockWidth: Int?
+  /// The share of the TF-IDF matrix's variance the embedding keeps (higher is closer to the
+  /// exact truncated SVD).
+  var explainedVariance: Double
 }
 
 /// Everything one pass of the pipeline measured.
@@ -92,6 +97,11 @@ struct Pipeline {
   let peak: SGEMMPeak
   /// Whether to score labels (the first run only; the others time the same work).
   let scoresQuality: Bool
+  /// Whether to skip the exact all-pairs graph when there is an IVF (`--skip-exact-knn`):
+  /// at 300,000 papers it alone takes minutes.
+  var skipsExactKNN = false
+  /// Power iterations of the randomized SVD; nil for the library's default.
+  var powerIterations: Int?
 
   func run() throws -> PipelineRun {
     var stages: [StageMeasurement] = []
@@ -113,6 +123,7 @@ struct Pipeline {
     var configuration = IndexConfiguration.default
     configuration.dimensions = dimensions
     configuration.approximateSearch = approximateSearch
+    configuration.powerIterations = powerIterations
     let clock = StageClock()
     start = ContinuousClock.now
     let index = try PaperIndex(papers, configuration: configuration) { _, stage in
@@ -152,29 +163,39 @@ struct Pipeline {
     }
 
     // All-pairs kNN on the normalised embeddings.
-    start = ContinuousClock.now
-    let graph = ExactNeighborIndex(index.embeddings).neighbors(count: min(k, n - 1))
-    let exactSeconds = (ContinuousClock.now - start).seconds
-    stages.append(
-      StageMeasurement(
-        name: "knn", title: "kNN all pairs (k=\(k))", seconds: exactSeconds,
-        work: 2 * Double(n) * Double(n) * Double(d), unit: "GFLOP/s", memory: .now()))
+    var exact: (graph: [[Neighbor]], seconds: Double)?
+    if skipsExactKNN && index.approximateIndex != nil {
+      stages.append(
+        StageMeasurement(name: "knn", title: "kNN all pairs (k=\(k))", skipped: "--skip-exact-knn"))
+    } else {
+      start = ContinuousClock.now
+      let graph = ExactNeighborIndex(index.embeddings).neighbors(count: min(k, n - 1))
+      let seconds = (ContinuousClock.now - start).seconds
+      exact = (graph, seconds)
+      stages.append(
+        StageMeasurement(
+          name: "knn", title: "kNN all pairs (k=\(k))", seconds: seconds,
+          work: 2 * Double(n) * Double(n) * Double(d), unit: "GFLOP/s", memory: .now()))
+    }
 
     // The same graph through the IVF index, when there is one.
     var ivfMeasurement: IVFMeasurement?
+    var approximateGraph: [[Neighbor]]?
     if let ivf = index.approximateIndex {
       start = ContinuousClock.now
       let approximate = ivf.neighbors(count: min(k, n - 1))
       let seconds = (ContinuousClock.now - start).seconds
+      approximateGraph = approximate
       stages.append(
         StageMeasurement(
           name: "ivf-knn", title: "kNN all pairs, IVF (nprobe \(ivf.nprobe))", seconds: seconds,
           work: Double(n), unit: "queries/s", memory: .now()))
       ivfMeasurement = IVFMeasurement(
         lists: ivf.listCount, nprobe: ivf.nprobe, calibratedRecall: ivf.calibratedRecall,
-        k: min(k, n - 1), graphRecall: IVFMeasurement.recall(approximate, exact: graph),
-        speedup: seconds > 0 ? exactSeconds / seconds : 0)
+        k: min(k, n - 1), graphRecall: exact.map { IVFMeasurement.recall(approximate, exact: $0.graph) },
+        speedup: exact.map { seconds > 0 ? $0.seconds / seconds : 0 })
     }
+    let graph = exact?.graph ?? approximateGraph ?? []
 
     // k-means: a marked hook until SphericalKMeans exists (see KMeansStage.swift).
     var kMeans: KMeansOutcome?
@@ -237,6 +258,7 @@ struct Pipeline {
         k: k, labels: Set(labels).count,
         lsaAllPapers: Quality.precisionAtK(
           labels: labels, queries: allPositions, neighbours: lsaLists, k: k),
+        lsaGraph: exact == nil ? "IVF" : "exact",
         lsaSample: Quality.precisionAtK(
           labels: labels, queries: sample, neighbours: sample.map { lsaLists[$0] }, k: k),
         hybridSample: Quality.precisionAtK(
@@ -249,7 +271,8 @@ struct Pipeline {
       documents: n, terms: m, nonzeros: nnz, dimensions: d,
       emptyDocuments: index.emptyDocumentCount, corpusBytes: corpusBytes, indexBytes: indexBytes,
       svdAlgorithm: index.svd.algorithm.rawValue, svdPowerIterations: svdModel.powerIterations,
-      svdBlockWidth: svdModel.width)
+      svdBlockWidth: svdModel.width,
+      explainedVariance: index.svd.explainedVarianceRatio.reduce(0) { $0 + Double($1) })
     return PipelineRun(stages: stages, shape: shape, quality: quality, ivf: ivfMeasurement)
   }
 

@@ -138,15 +138,16 @@ struct BenchReport: Codable, Sendable {
     }
     if let q = shape.svdPowerIterations, let w = shape.svdBlockWidth {
       lines.append(
-        "SVD        randomized, \(q) power iterations, block width \(w); GFLOP/s is from an "
+        "SVD        randomized, \(q) power iterations, block width \(w), explained variance "
+          + String(format: "%.5f", shape.explainedVariance) + "; GFLOP/s is from an "
           + "estimated FLOP count (sparse products are memory-bound)")
     }
     if let ivf { lines.append(ivf.line) }
     if let quality {
       lines.append(
         String(
-          format: "P@%d       LSA kNN %.3f (all %d papers), LSA kNN %.3f and hybrid related %.3f (%d sampled queries); %d labels",
-          quality.k, quality.lsaAllPapers, shape.documents, quality.lsaSample,
+          format: "P@%d       LSA kNN%@ %.3f (all %d papers), LSA kNN %.3f and hybrid related %.3f (%d sampled queries); %d labels",
+          quality.k, (quality.lsaGraph == "IVF" ? " (IVF)" : "") as NSString, quality.lsaAllPapers, shape.documents, quality.lsaSample,
           quality.hybridSample, quality.sampleSize, quality.labels))
       if let nmi = quality.kMeansNMI { lines.append(String(format: "NMI        k-means %.3f", nmi)) }
     } else {

@@ -32,6 +32,11 @@ extension BenchCommand {
     @Option(help: "LSA dimensions.")
     var dimensions = 128
 
+    @Option(
+      name: .customLong("power-iterations"),
+      help: "Power iterations of the randomized SVD (default: the library's choice).")
+    var powerIterations: Int?
+
     @Option(name: .customShort("k"), help: "Neighbours per paper (kNN graph, related queries, P@k).")
     var k = 10
 
@@ -53,6 +58,11 @@ extension BenchCommand {
     @Option(name: .customLong("peak-gflops"), help: "Use this SGEMM peak (GFLOP/s) instead of measuring it.")
     var peakGflops: Double?
 
+    @Flag(
+      name: .customLong("skip-exact-knn"),
+      help: "When the index has an IVF, skip the exact all-pairs graph (P@k then scores the IVF graph).")
+    var skipsExactKNN = false
+
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
@@ -63,6 +73,9 @@ extension BenchCommand {
       if let synthetic, synthetic < 2 { throw ValidationError("--synthetic must be at least 2") }
       guard topics >= 1 else { throw ValidationError("--topics must be at least 1") }
       guard dimensions >= 1 else { throw ValidationError("--dimensions must be at least 1") }
+      if let powerIterations, powerIterations < 0 {
+        throw ValidationError("--power-iterations must be at least 0")
+      }
       guard k >= 1 else { throw ValidationError("-k must be at least 1") }
       guard clusters >= 1 else { throw ValidationError("--clusters must be at least 1") }
       guard queries >= 0 else { throw ValidationError("--queries must be at least 0") }
@@ -104,7 +117,8 @@ extension BenchCommand {
           try Pipeline(
             corpusPath: corpusPath, indexPath: indexPath, dimensions: dimensions, k: k,
             clusters: clusters, queries: queries, approximateSearch: ivf, peak: peak,
-            scoresQuality: run == 0
+            scoresQuality: run == 0, skipsExactKNN: skipsExactKNN,
+            powerIterations: powerIterations
           ).run())
       }
       let report = BenchReport(
