@@ -297,12 +297,13 @@ struct Pipeline {
 
 /// An estimate of the floating-point work of the randomized SVD (Halko, Martinsson &
 /// Tropp 2011) as `TruncatedSVD` documents it: w = k + oversampling columns, q power
-/// iterations (4, or 7 when k is under 10% of the smaller side).
+/// iterations (`TruncatedSVD.defaultPowerIterations` unless configured).
 ///
-/// - sparse products: (2q + 2) products of X or Xᵀ with an n × w or m × w block, 2·nnz·w each;
-/// - QR re-orthonormalisation (geqrf + orgqr, ≈ 4·r·w² for r rows): q + 1 times on the
-///   n side and q times on the m side;
-/// - Gram of the projected matrix, 2·m·w², and the two final products, 2·(n + m)·w·k.
+/// - sparse products: q + 2 products X (Xᵀ Q) (q + 1 iterates and the one that forms B Bᵀ),
+///   two passes of 2·nnz·w each, and the pass that forms V, 2·nnz·k;
+/// - CholeskyQR2 of each of the q + 1 iterates: twice a Gram matrix (2·n·w²) and a
+///   triangular solve (n·w²);
+/// - Qᵀ Y for B Bᵀ, 2·n·w², and U Σ = Q (W Σ), 2·n·w·k.
 ///
 /// It ignores the small eigendecomposition (O(w³)) and the explained-variance pass. The exact
 /// solver (used when the smaller side is at most 2,000) has no estimate.
@@ -320,13 +321,13 @@ struct SVDFlopModel {
       return
     }
     let smaller = min(index.count, index.termCount)
-    let q = index.configuration.powerIterations ?? (Double(k) < 0.1 * Double(smaller) ? 7 : 4)
+    let q = index.configuration.powerIterations ?? TruncatedSVD.defaultPowerIterations
     let w = min(k + oversampling, smaller)
     let wd = Double(w), kd = Double(k), qd = Double(q)
     let nnz = Double(index.tfidf.nonzeroCount)
-    let sparse = (2 * qd + 2) * 2 * nnz * wd
-    let qr = 4 * wd * wd * ((qd + 1) * n + qd * m)
-    let dense = 2 * m * wd * wd + 2 * (n + m) * wd * kd
+    let sparse = (2 * qd + 4) * 2 * nnz * wd + 2 * nnz * kd
+    let qr = 6 * n * wd * wd * (qd + 1)
+    let dense = 2 * n * wd * wd + 2 * n * wd * kd
     flops = sparse + qr + dense
     powerIterations = q
     width = w

@@ -113,6 +113,29 @@ struct LinearAlgebraTests {
     try xt.validate()
   }
 
+  @Test("the transpose is the same whatever the number of tasks building it", arguments: [2, 3, 7])
+  func transposeOnManyTasks(tasks: Int) throws {
+    // Rows of very different lengths (some empty), so the tasks' row ranges are uneven.
+    var generator = SeededGenerator(seed: UInt64(tasks))
+    var offsets: [Int64] = [0], indices: [Int32] = [], values: [Float] = []
+    for row in 0..<400 {
+      let length = row % 9 == 0 ? 0 : Int(generator.next() % 40)
+      let columns = Set((0..<length).map { _ in Int32(generator.next() % 250) }).sorted()
+      indices += columns
+      values += columns.map { Float($0) + Float(row) / 1000 }
+      offsets.append(Int64(indices.count))
+    }
+    let x = try SparseMatrix(
+      rows: 400, columns: 250, rowOffsets: offsets, columnIndices: indices, values: values)
+    let serial = x.transposed(tasks: 1)
+    #expect(dense(serial.transposed(tasks: 1)) == dense(x))
+    let parallel = x.transposed(tasks: tasks)
+    try parallel.validate()
+    #expect(Array(parallel.offsets.buffer) == Array(serial.offsets.buffer))
+    #expect(Array(parallel.indices.buffer) == Array(serial.indices.buffer))
+    #expect(Array(parallel.storedValues.buffer) == Array(serial.storedValues.buffer))
+  }
+
   @Test func sparseMatrixRejectsInconsistentArrays() {
     #expect(throws: LinearAlgebraError.self) {
       try SparseMatrix(rows: 2, columns: 3, rowOffsets: [0, 2], columnIndices: [0, 1], values: [1, 1])

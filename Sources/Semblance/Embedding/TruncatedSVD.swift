@@ -37,7 +37,7 @@ public struct TruncatedSVD: Sendable {
     public var dimensions: Int
     /// Extra random directions sampled beyond k (default 10).
     public var oversampling: Int
-    /// Power iterations; `nil` means 4, or 7 when k is under 10% of the smaller side.
+    /// Power iterations; `nil` means ``TruncatedSVD/defaultPowerIterations`` (4).
     public var powerIterations: Int?
     /// The solver (default `.automatic`).
     public var algorithm: Algorithm
