@@ -54,10 +54,28 @@ struct TermTable {
     }
   }
 
+  /// Loads the home slot of a key with this hash and returns a value derived from it, so
+  /// that a loop of touches issues independent loads the processor overlaps before a loop
+  /// of ``insert(_:hash:)`` uses them; the result is meaningless.
+  @inline(__always)
+  func touch(hash: UInt64) -> UInt64 {
+    let slot = Int(truncatingIfNeeded: hash) & mask
+    return slotIDs.withUnsafeBufferPointer { ids in
+      slotHashes.withUnsafeBufferPointer { hashes in
+        UInt64(UInt32(bitPattern: ids[slot])) &+ hashes[slot]
+      }
+    }
+  }
+
   /// The id of `key`, inserting it first when it is absent.
   @inline(__always)
   mutating func insert(_ key: UnsafeBufferPointer<UInt8>) -> Int32 {
-    let hash = TermTable.hash(key)
+    insert(key, hash: TermTable.hash(key))
+  }
+
+  /// The id of `key`, whose ``hash(_:)`` is `hash`, inserting it first when it is absent.
+  @inline(__always)
+  mutating func insert(_ key: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32 {
     var slot = Int(truncatingIfNeeded: hash) & mask
     while true {
       let id = slotIDs[slot]
@@ -119,6 +137,18 @@ struct TermTable {
     slotIDs = ids
     slotHashes = hashes
     mask = newMask
+  }
+
+  /// The first eight bytes of `key` as a big-endian integer, zero-padded: integer order of
+  /// prefixes is byte order of the keys, up to ties between keys that share eight bytes.
+  @inline(__always)
+  static func bigEndianPrefix(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    var prefix: UInt64 = 0
+    for index in 0..<8 {
+      prefix <<= 8
+      if index < key.count { prefix |= UInt64(key[index]) }
+    }
+    return prefix
   }
 
   /// A fast 64-bit hash of a byte string: eight bytes at a time, multiply-xorshift mixing.

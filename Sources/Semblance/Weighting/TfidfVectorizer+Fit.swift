@@ -77,15 +77,29 @@ extension TfidfVectorizer {
       countsWords: Bool, countsPairs: Bool
     ) {
       var workspace = Analyzer.Workspace()
-      var wordCount: [Int32] = Array(repeating: 0, count: lane.words.count)
-      var wordMark: [Int32] = Array(repeating: -1, count: lane.words.count)
+      // The lane's tables as local variables for the whole run, put back at the end: every
+      // access to a class's stored property is checked for exclusivity at run time, which
+      // cost more than the hashing on the per-token path.
+      var words = lane.words, wordFrequency = lane.wordFrequency, wordTotal = lane.wordTotal
+      var documentEnds = lane.documentEnds, terms = lane.terms, counts = lane.counts
+      lane.words = TermTable(minimumCapacity: 0)
+      (lane.wordFrequency, lane.wordTotal, lane.documentEnds) = ([], [], [])
+      (lane.terms, lane.counts) = ([], [])
+      defer {
+        lane.words = words
+        (lane.wordFrequency, lane.wordTotal, lane.documentEnds) = (wordFrequency, wordTotal, documentEnds)
+        (lane.terms, lane.counts) = (terms, counts)
+      }
+      var wordCount: [Int32] = Array(repeating: 0, count: words.count)
+      var wordMark: [Int32] = Array(repeating: -1, count: words.count)
       var touchedWords: [Int32] = [], touchedPairs: [Int] = []
       var ids: [Int32] = []
+      var hashes: [UInt64] = []
       var sink: UInt64 = 0
       let pairs = lane.pairs
       for paper in papers {
         // Unique per lane over all batches: the pair table's slots keep their marks.
-        let mark = Int32(truncatingIfNeeded: lane.documentEnds.count)
+        let mark = Int32(truncatingIfNeeded: documentEnds.count)
         // Slot positions must hold until the paper's end, so grow before it, not during it: a
         // token takes at least three bytes with its separator.
         if countsPairs {
@@ -97,14 +111,23 @@ extension TfidfVectorizer {
           let tokens = starts.count
           ids.removeAll(keepingCapacity: true)
           workspace.segment.withUnsafeBufferPointer { segment in
+            // As for pairs below: start every word slot's load before the first insert.
+            hashes.removeAll(keepingCapacity: true)
             for token in 0..<tokens {
-              let id = lane.words.insert(
+              let hash = TermTable.hash(
                 UnsafeBufferPointer(rebasing: segment[starts[token]..<ends[token]]))
+              hashes.append(hash)
+              sink &+= words.touch(hash: hash)
+            }
+            for token in 0..<tokens {
+              let id = words.insert(
+                UnsafeBufferPointer(rebasing: segment[starts[token]..<ends[token]]),
+                hash: hashes[token])
               if Int(id) == wordCount.count {
                 wordCount.append(0)
                 wordMark.append(-1)
-                lane.wordFrequency.append(0)
-                lane.wordTotal.append(0)
+                wordFrequency.append(0)
+                wordTotal.append(0)
               }
               ids.append(id)
               if countsWords {
@@ -131,22 +154,22 @@ extension TfidfVectorizer {
         }
         for id in touchedWords {
           let count = wordCount[Int(id)]
-          lane.terms.append(id)
-          lane.counts.append(count)
-          lane.wordFrequency[Int(id)] += 1
-          lane.wordTotal[Int(id)] += Int64(count)
+          terms.append(id)
+          counts.append(count)
+          wordFrequency[Int(id)] += 1
+          wordTotal[Int(id)] += Int64(count)
         }
         for slot in touchedPairs {
           let (id, count) = pairs.finish(slot: slot)
-          lane.terms.append(id | pairFlag)
-          lane.counts.append(count)
+          terms.append(id | pairFlag)
+          counts.append(count)
         }
         touchedWords.removeAll(keepingCapacity: true)
         touchedPairs.removeAll(keepingCapacity: true)
-        lane.documentEnds.append(lane.terms.count)
+        documentEnds.append(terms.count)
       }
       // Keeps the touch loads from being optimised away; never true in practice.
-      if sink == 0x5EED_5EED_5EED_5EED { lane.documentEnds.reserveCapacity(0) }
+      if sink == 0x5EED_5EED_5EED_5EED { documentEnds.reserveCapacity(0) }
     }
 
     /// Prunes and sorts the vocabulary, computes idf and weights every counted paper.
@@ -262,13 +285,23 @@ extension TfidfVectorizer {
       }
       var order = Array(0..<candidates.count)  // positions in `candidates` / `spelled`
       if let maxTerms = configuration.maxTerms, order.count > maxTerms {
-        order.sort { a, b in
+        order.parallelSort { a, b in
           let ta = total(candidates[a]), tb = total(candidates[b])
           return ta != tb ? ta > tb : compareBytes(spelled, a, b) < 0
         }
         order.removeSubrange(maxTerms...)
       }
-      order.sort { compareBytes(spelled, $0, $1) < 0 }
+      // Byte order, on all cores. Each position carries its key's first eight bytes as a
+      // big-endian integer (zero-padded; terms hold no NUL byte), so nearly every comparison
+      // is one integer compare, and only keys sharing eight bytes are compared in the arena.
+      var keyed = order.map { position in
+        (prefix: spelled.withKey(position) { TermTable.bigEndianPrefix($0) }, position: position)
+      }
+      keyed.parallelSort { a, b in
+        a.prefix != b.prefix ? a.prefix < b.prefix : compareBytes(spelled, a.position, b.position) < 0
+      }
+      order = keyed.map(\.position)
+      keyed = []
       var wordColumn = [Int32](repeating: -1, count: words.count)
       let pairNumbers = partitions.map(\.count).max().map { $0 * partitionCount } ?? 0
       var pairColumn = [Int32](repeating: -1, count: pairNumbers)
@@ -293,25 +326,28 @@ extension TfidfVectorizer {
       let sublinearTF = configuration.sublinearTF
       let blocks = parallelMap(chunks: lanes.count) { laneIndex -> RowBlock in
         let lane = lanes[laneIndex]
-        let wordMap = wordMaps[laneIndex], pairMap = pairMaps[laneIndex]
+        // The lane's own ids straight to columns: one lookup per entry instead of two
+        // dependent ones, and local pair ids run in order of first use, so consecutive
+        // entries mostly read neighbouring slots.
+        let wordColumns = wordMaps[laneIndex].map { wordColumn[Int($0)] }
+        let pairColumns = pairMaps[laneIndex].map { pairColumn[Int($0)] }
+        let terms = lane.terms, counts = lane.counts
+        lane.terms = []
+        lane.counts = []
         var block = RowBlock()
         var start = 0
         var entries: [(column: Int32, count: Int32)] = []
         for end in lane.documentEnds {
           entries.removeAll(keepingCapacity: true)
           for position in start..<end {
-            let term = lane.terms[position]
+            let term = terms[position]
             let column =
-              term < 0
-              ? pairColumn[Int(pairMap[Int(term & Int32.max)])]
-              : wordColumn[Int(wordMap[Int(term)])]
-            if column >= 0 { entries.append((column, lane.counts[position])) }
+              term < 0 ? pairColumns[Int(term & Int32.max)] : wordColumns[Int(term)]
+            if column >= 0 { entries.append((column, counts[position])) }
           }
           block.append(entries: &entries, idf: idf.buffer, sublinearTF: sublinearTF)
           start = end
         }
-        lane.terms = []
-        lane.counts = []
         return block
       }
       let matrix = RowBlock.assemble(blocks, runs: runs, columns: order.count)
@@ -387,30 +423,35 @@ struct RowBlock {
   var indices: [Int32] = []
   var values: [Float] = []
 
+  /// The row's weights before normalisation, kept in double precision between the passes.
+  private var weights: [Double] = []
+
+  /// `1 + ln(count)` for the counts most terms have, computed once: two logarithms per
+  /// non-zero were a fifth of weighting's time.
+  private static let sublinearTable: [Double] = (0..<1_024).map { $0 == 0 ? 0 : 1 + log(Double($0)) }
+
+  @inline(__always)
+  private static func termFrequency(_ count: Int32, sublinear: Bool) -> Double {
+    guard sublinear else { return Double(count) }
+    return Int(count) < sublinearTable.count ? sublinearTable[Int(count)] : 1 + log(Double(count))
+  }
+
   /// Appends one row from unsorted (column, count) entries: sorts, weights, normalises.
   mutating func append(
     entries: inout [(column: Int32, count: Int32)], idf: UnsafeBufferPointer<Float>,
     sublinearTF: Bool
   ) {
     entries.sort { $0.column < $1.column }
-    let start = values.count
+    weights.removeAll(keepingCapacity: true)
     var squares: Double = 0
     for (column, count) in entries {
-      let tf = sublinearTF ? 1 + log(Double(count)) : Double(count)
-      let weight = tf * Double(idf[Int(column)])
+      let weight = RowBlock.termFrequency(count, sublinear: sublinearTF) * Double(idf[Int(column)])
       squares += weight * weight
       indices.append(column)
-      values.append(Float(weight))
+      weights.append(weight)
     }
-    if squares > 0 {
-      let scale = 1 / squares.squareRoot()
-      var position = start
-      for (column, count) in entries {
-        let tf = sublinearTF ? 1 + log(Double(count)) : Double(count)
-        values[position] = Float(tf * Double(idf[Int(column)]) * scale)
-        position += 1
-      }
-    }
+    let scale = squares > 0 ? 1 / squares.squareRoot() : 1
+    for weight in weights { values.append(Float(squares > 0 ? weight * scale : weight)) }
     rowLengths.append(entries.count)
   }
 
