@@ -113,23 +113,14 @@ struct IndexFileWriter {
     for (index, section) in sections.enumerated() {
       let offset = placement.offsets[index]
       try IndexFileWriter.writeZeros(offset - position, to: descriptor, path: path)
-      var crc = CRC32()
-      try section.payload.withUnsafeBytes { bytes in
-        // Checksum a chunk while it is hot in cache, then write it.
-        var start = 0
-        while start < bytes.count {
-          let end = Swift.min(start + IndexFileWriter.chunkSize, bytes.count)
-          let chunk = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
-          crc.update(chunk)
-          try IndexFileWriter.writeAll(chunk, to: descriptor, path: path)
-          start = end
-        }
+      let crc = try section.payload.withUnsafeBytes { bytes in
+        try IndexFileWriter.writeSection(bytes, at: offset, to: descriptor, path: path)
       }
       position = offset + section.payload.count
       entries.append(
         IndexFileSectionEntry(
           tag: section.tag, offset: UInt64(offset), length: UInt64(section.payload.count),
-          crc: crc.value))
+          crc: crc))
     }
     assert(position == placement.fileLength)
 
@@ -143,6 +134,56 @@ struct IndexFileWriter {
       try IndexFileWriter.writeAll($0, to: descriptor, path: path, at: 0)
     }
   }
+
+  /// Writes one section's payload at `offset` and returns its CRC-32, leaving the file
+  /// position just after it.
+  ///
+  /// A large payload is split into one contiguous part per core; each core checksums a chunk
+  /// of its part while it is hot in cache and writes it with `pwrite` at its place, and the
+  /// parts' checksums are joined (``CRC32/combine(_:_:secondLength:)``). Copying into the
+  /// page cache and checksumming both ran on one core before, at about 450 MB/s.
+  private static func writeSection(
+    _ bytes: UnsafeRawBufferPointer, at offset: Int, to descriptor: Int32, path: String
+  ) throws -> UInt32 {
+    let parts = Swift.max(1, Swift.min(processorCount, bytes.count / parallelPartMinimum))
+    var checksums = [UInt32](repeating: 0, count: parts)
+    var failures = [(any Error)?](repeating: nil, count: parts)
+    checksums.withUnsafeMutableBufferPointer { checksums in
+      failures.withUnsafeMutableBufferPointer { failures in
+        let results = UnsafeSendable((checksums, failures))
+        parallelForEach(chunks: parts) { part in
+          let range = chunkRange(part, of: parts, count: bytes.count)
+          var crc = CRC32()
+          var start = range.lowerBound
+          do {
+            while start < range.upperBound {
+              let end = Swift.min(start + chunkSize, range.upperBound)
+              let chunk = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+              crc.update(chunk)
+              try writeAll(chunk, to: descriptor, path: path, at: offset + start)
+              start = end
+            }
+          } catch {
+            results.value.1[part] = error
+          }
+          results.value.0[part] = crc.value
+        }
+      }
+    }
+    if let failure = failures.lazy.compactMap({ $0 }).first { throw failure }
+    guard lseek(descriptor, off_t(offset + bytes.count), SEEK_SET) >= 0 else {
+      throw IndexFileError.system(file: path, operation: "seek")
+    }
+    var crc = checksums[0]
+    for part in 1..<parts {
+      crc = CRC32.combine(
+        crc, checksums[part], secondLength: chunkRange(part, of: parts, count: bytes.count).count)
+    }
+    return crc
+  }
+
+  /// Payloads shorter than twice this are written by one core.
+  private static let parallelPartMinimum = 32 << 20
 
   // MARK: - System calls
 
