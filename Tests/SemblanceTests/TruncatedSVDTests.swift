@@ -93,6 +93,40 @@ struct TruncatedSVDTests {
     }
   }
 
+  @Test("V from X's rows equals Xᵀ E scaled by column, for any split of the terms", arguments: [1, 2, 5])
+  func projectionFromRows(tasks: Int) throws {
+    var generator = SeededGenerator(seed: UInt64(tasks))
+    let n = 60, m = 45, width = 7  // width not a multiple of 4: the scalar tail runs too
+    var offsets: [Int64] = [0], indices: [Int32] = [], values: [Float] = []
+    for row in 0..<n {
+      let columns = row % 7 == 0 ? [] : Set((0..<12).map { _ in Int32(generator.next() % UInt64(m)) }).sorted()
+      indices += columns
+      values += columns.map { _ in Float(generator.nextUnit()) }
+      offsets.append(Int64(indices.count))
+    }
+    let x = try SparseMatrix(rows: n, columns: m, rowOffsets: offsets, columnIndices: indices, values: values)
+    let e = (0..<(n * width)).map { _ in Float(generator.nextGaussian()) }
+    let scales = (0..<width).map { Float($0 + 1) / 4 }
+    let ranges = x.transposed().balancedRowRanges(parts: tasks)
+    var v = [Float](repeating: 0, count: m * width)
+    e.withUnsafeBufferPointer { e in
+      v.withUnsafeMutableBufferPointer { v in
+        TruncatedSVD.projectOnTerms(
+          fromRowsOf: x, termRanges: ranges, e.baseAddress!, width: width, scales: scales,
+          into: v.baseAddress!)
+      }
+    }
+    // Float32 sums of at most n = 60 products of magnitude ≲ 3: 1e-4 absolute is ample.
+    let xDense = dense(x)
+    for term in 0..<m {
+      for column in 0..<width {
+        var sum: Double = 0
+        for document in 0..<n { sum += Double(xDense[document * m + term]) * Double(e[document * width + column]) }
+        #expect(abs(Double(v[term * width + column]) - sum * Double(scales[column])) < 1e-4)
+      }
+    }
+  }
+
   @Test("randomized matches exact at default settings on a decaying spectrum", arguments: [11, 12] as [UInt64])
   func randomizedMatchesExactOnDecayingSpectrum(seed: UInt64) throws {
     // A sparse matrix whose rows mix 30 latent topics with weights decaying like 1/(t+1),

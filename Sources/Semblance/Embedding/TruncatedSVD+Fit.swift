@@ -247,7 +247,10 @@ extension TruncatedSVD {
     let n = x.rows, m = x.columns
     let width = min(k + configuration.oversampling, min(n, m))
     let iterations = configuration.powerIterations ?? defaultPowerIterations
-    let xt = x.transposed()
+    // Xᵀ serves the iterations only: it is released before V, the largest block, is
+    // allocated, and V is then formed from X's rows (``projectOnTerms(fromRowsOf:…)``).
+    var xt: SparseMatrix? = x.transposed()
+    let termRanges = xt!.balancedRowRanges(parts: processorCount)
 
     // The first iterate is X Xᵀ G for a Gaussian G of n × width: the test matrix is then
     // Ω = XᵀG, so the range finder runs on X Xᵀ, whose range is X's, with a Gaussian test
@@ -265,7 +268,7 @@ extension TruncatedSVD {
     // B Bᵀ = Qᵀ X Xᵀ Q is one more Gram product, Y = X Xᵀ Q, then Qᵀ Y.
     var gram = [Double](repeating: 0, count: width * width)
     do {
-      let product = GramProduct(transpose: xt, width: width)
+      let product = GramProduct(transpose: xt!, width: width)
       var y = [Float](repeating: 0, count: n * width)
       // Normalise once per full iteration, on the document side: X Xᵀ Q with orthonormal Q
       // has condition ≈ (σ₁/σ_width)², far inside CholeskyQR2's range for the spectra of
@@ -278,6 +281,7 @@ extension TruncatedSVD {
       product.apply(q, into: &y)
       addTransposedProduct(q, y, rows: n, width: width, into: &gram)
     }
+    xt = nil
     // Qᵀ Y is symmetric up to rounding; the eigensolver reads one triangle, so average them.
     for row in 0..<width {
       for column in 0..<row {
@@ -313,7 +317,9 @@ extension TruncatedSVD {
     let memory = AnonymousMemory(capacity: m * k, of: Float.self)
     let v = memory.pointer(to: Float.self)
     embeddings.withUnsafeBufferPointer { e in
-      projectOnTerms(xt, e.baseAddress!, width: k, scales: inverseSquares, into: v)
+      projectOnTerms(
+        fromRowsOf: x, termRanges: termRanges, e.baseAddress!, width: k, scales: inverseSquares,
+        into: v)
     }
     return Factors(
       components: UnsafeMutableBufferPointer(start: v, count: m * k), componentsMemory: memory,
@@ -349,52 +355,67 @@ extension TruncatedSVD {
     }
   }
 
-  /// `V = Xᵀ E · diag(scales)` for a row-major n × `width` E, into the row-major
-  /// m × `width` `output` (`xt` is Xᵀ, m × n).
+  /// `V = Xᵀ E · diag(scales)` for a row-major n × `width` E, into the zero-filled row-major
+  /// m × `width` `output`, reading X by rows: each document's row of E is added into the
+  /// rows of V of its terms.
   ///
-  /// Panel by panel of 32 columns, like ``GramProduct``: the panel's columns of E are copied
-  /// contiguous into huge-page memory, so each posting reads 2 cache lines of a 128-byte row
-  /// instead of touching a wide row of a 4 KiB-paged array; each task owns a range of terms
-  /// with an equal share of the non-zeros and writes only its own rows of V.
+  /// This needs no Xᵀ, which is then freed before V is allocated: at a million papers Xᵀ is
+  /// 1.5 GB of the build's peak. Each task owns a range of terms (`termRanges`, contiguous,
+  /// with equal shares of the non-zeros), walks every document and adds only into its own
+  /// rows of V, so no two tasks write the same row. Every row of V receives its terms'
+  /// contributions in document order, the order a gather over Xᵀ's sorted posting list
+  /// would add them.
   static func projectOnTerms(
-    _ xt: SparseMatrix, _ e: UnsafePointer<Float>, width: Int, scales: [Float],
-    into output: UnsafeMutablePointer<Float>
+    fromRowsOf x: SparseMatrix, termRanges: [Range<Int>], _ e: UnsafePointer<Float>,
+    width: Int, scales: [Float], into output: UnsafeMutablePointer<Float>
   ) {
-    let n = xt.columns
-    let panelWidth = GramProduct.panelWidth
-    let input = AnonymousMemory(capacity: n * min(width, panelWidth), of: Float.self)
-    let panelInput = input.pointer(to: Float.self)
-    let offsets = xt.offsets.buffer, indices = xt.indices.buffer, values = xt.storedValues.buffer
-    let copyTasks = n < 4096 ? 1 : processorCount * 4
-    let termRanges = xt.balancedRowRanges(parts: processorCount * 4)
-    for lower in stride(from: 0, to: width, by: panelWidth) {
-      let pw = min(panelWidth, width - lower)
-      parallelForEach(chunks: copyTasks) { task in
-        for row in chunkRange(task, of: copyTasks, count: n) {
-          (panelInput + row * pw).update(from: e + row * width + lower, count: pw)
+    let offsets = x.offsets.buffer, indices = x.indices.buffer, values = x.storedValues.buffer
+    let vectors = width / 4
+    parallelForEach(chunks: termRanges.count) { task in
+      let terms = termRanges[task]
+      guard !terms.isEmpty else { return }
+      let lower = Int32(terms.lowerBound), upper = Int32(terms.upperBound)
+      for document in 0..<x.rows {
+        let start = Int(offsets[document]), end = Int(offsets[document + 1])
+        if start == end { continue }
+        // The row's columns are sorted: skip to the first one in this task's range.
+        var low = start, high = end
+        while low < high {
+          let middle = (low + high) >> 1
+          if indices[middle] < lower { low = middle + 1 } else { high = middle }
+        }
+        let row = UnsafeRawPointer(e + document * width)
+        var position = low
+        while position < end {
+          let term = indices[position]
+          if term >= upper { break }
+          let value = values[position]
+          let target = UnsafeMutableRawPointer(output + Int(term) * width)
+          if position + 4 < end {
+            let ahead = indices[position + 4]
+            if ahead < upper {
+              let next = UnsafeRawPointer(output + Int(ahead) * width)
+              for line in stride(from: 0, to: width * 4, by: 64) { semblance_prefetch(next + line) }
+            }
+          }
+          let scale = SIMD4<Float>(repeating: value)
+          for vector in 0..<vectors {
+            let offset = vector * 16
+            target.storeBytes(
+              of: target.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self)
+                + scale * row.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self),
+              toByteOffset: offset, as: SIMD4<Float>.self)
+          }
+          for column in (vectors * 4)..<width {
+            let pointer = output + Int(term) * width + column
+            pointer.pointee += value * e[document * width + column]
+          }
+          position += 1
         }
       }
-      let source = UnsafeRawPointer(panelInput)
-      parallelForEach(chunks: termRanges.count) { task in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: pw) { sum in
-          for term in termRanges[task] {
-            let start = Int(offsets[term]), end = Int(offsets[term + 1])
-            let target = output + term * width + lower
-            if pw == 32 {
-              var row = RegisterRow32()
-              GramProduct.gather32(start..<end, indices, values, from: source, into: &row)
-              row.store(to: UnsafeMutableRawPointer(sum.baseAddress!))
-            } else {
-              sum.initialize(repeating: 0)
-              for position in start..<end {
-                let value = values[position]
-                let from = panelInput + Int(indices[position]) * pw
-                for column in 0..<pw { sum[column] += value * from[column] }
-              }
-            }
-            for column in 0..<pw { target[column] = sum[column] * scales[lower + column] }
-          }
-        }
+      for term in terms {
+        let target = output + term * width
+        for column in 0..<width { target[column] *= scales[column] }
       }
     }
   }
