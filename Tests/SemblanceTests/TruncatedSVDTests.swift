@@ -93,6 +93,29 @@ struct TruncatedSVDTests {
     }
   }
 
+  @Test("signs fixed on several cores match one core, ties going to the first row", arguments: [2, 3, 8])
+  func flipSignsOnManyTasks(tasks: Int) {
+    func factors() -> TruncatedSVD.Factors {
+      // Magnitudes repeat (ties across the tasks' shares) and signs vary.
+      let m = 301, n = 11, k = 4
+      let memory = AnonymousMemory(capacity: m * k, of: Float.self)
+      let v = UnsafeMutableBufferPointer(start: memory.pointer(to: Float.self), count: m * k)
+      for index in 0..<(m * k) { v[index] = Float((index * 7919) % 13 - 6) }
+      let embeddings = (0..<(n * k)).map { Float($0 % 5) - 2 }
+      return TruncatedSVD.Factors(
+        components: v, componentsMemory: memory, embeddings: embeddings,
+        singularValues: [4, 3, 2, 1], terms: m, documents: n, k: k)
+    }
+    let original = factors()
+    var serial = factors(), parallel = factors()
+    serial.flipSigns(tasks: 1)
+    parallel.flipSigns(tasks: tasks)
+    #expect(Array(parallel.components) == Array(serial.components))
+    #expect(parallel.embeddings == serial.embeddings)
+    #expect(Array(serial.components) != Array(original.components))  // some column flipped
+    withExtendedLifetime(original) {}
+  }
+
   @Test("V from X's rows equals Xᵀ E scaled by column, for any split of the terms", arguments: [1, 2, 5])
   func projectionFromRows(tasks: Int) throws {
     var generator = SeededGenerator(seed: UInt64(tasks))

@@ -97,22 +97,40 @@ extension TruncatedSVD {
 
     /// Makes the largest-magnitude entry of each column of V positive (first on ties),
     /// flipping the matching column of U Σ.
-    mutating func flipSigns() {
-      // One pass over V's rows finds every column's largest-magnitude entry.
-      var bestMagnitude = [Float](repeating: -1, count: k)
-      var negative = [Bool](repeating: false, count: k)
-      for row in 0..<terms {
-        for column in 0..<k {
-          let value = components[row * k + column]
-          if abs(value) > bestMagnitude[column] {
-            bestMagnitude[column] = abs(value)
-            negative[column] = value < 0
+    mutating func flipSigns(tasks: Int? = nil) {
+      // One pass over V's rows finds every column's largest-magnitude entry, each core over a
+      // contiguous share of the rows; the shares are merged in row order, and a later share
+      // wins only with a strictly larger magnitude, so ties go to the first row as in one pass.
+      let k = self.k, components = self.components
+      let tasks = tasks ?? (terms < 1 << 16 ? 1 : processorCount)
+      let shares = parallelMap(chunks: tasks) { task -> (magnitude: [Float], negative: [Bool]) in
+        var bestMagnitude = [Float](repeating: -1, count: k)
+        var negative = [Bool](repeating: false, count: k)
+        for row in chunkRange(task, of: tasks, count: terms) {
+          for column in 0..<k {
+            let value = components[row * k + column]
+            if abs(value) > bestMagnitude[column] {
+              bestMagnitude[column] = abs(value)
+              negative[column] = value < 0
+            }
           }
+        }
+        return (bestMagnitude, negative)
+      }
+      var bestMagnitude = shares[0].magnitude, negative = shares[0].negative
+      for share in shares.dropFirst() {
+        for column in 0..<k where share.magnitude[column] > bestMagnitude[column] {
+          bestMagnitude[column] = share.magnitude[column]
+          negative[column] = share.negative[column]
         }
       }
       guard negative.contains(true) else { return }
       let signs = negative.map { $0 ? Float(-1) : 1 }
-      for row in 0..<terms { for column in 0..<k { components[row * k + column] *= signs[column] } }
+      parallelForEach(chunks: tasks) { task in
+        for row in chunkRange(task, of: tasks, count: terms) {
+          for column in 0..<k { components[row * k + column] *= signs[column] }
+        }
+      }
       for row in 0..<documents { for column in 0..<k { embeddings[row * k + column] *= signs[column] } }
     }
   }
