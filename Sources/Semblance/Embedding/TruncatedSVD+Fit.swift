@@ -25,7 +25,7 @@ extension TruncatedSVD {
   /// - Throws: `ConfigurationError` for invalid options or an empty matrix;
   ///   `LinearAlgebraError.factorizationFailed` if LAPACK does not converge.
   /// - Complexity: exact: O(min(n,m)² · nnz-per-row + min(n,m)³); randomized:
-  ///   O((2q + 2) · nnz · (k + p) + (n + m)(k + p)²) for q power iterations.
+  ///   O((2q + 5) · nnz · (k + p) + q · n · (k + p)² + m · k) for q power iterations.
   public static func fit(
     _ x: SparseMatrix, configuration: Configuration = .init()
   ) throws -> (svd: TruncatedSVD, embeddings: DenseMatrix) {
@@ -258,9 +258,9 @@ extension TruncatedSVD {
   /// algorithms 4.3/4.4 and 5.1).
   ///
   /// Every iterate lives on the document side (n × width): one power iteration is
-  /// `Q ← orth(X Xᵀ Q)`, computed panel by panel (``GramProduct``). The final `Bᵀ = Xᵀ Q` is
-  /// formed block by block only to accumulate B Bᵀ, and V = Xᵀ (U Σ) Σ⁻² is written block by
-  /// block after Q is freed, so the only vocabulary-sized block ever held is V itself.
+  /// `Q ← orth(X Xᵀ Q)`, computed panel by panel (``GramProduct``). B Bᵀ = Qᵀ (X Xᵀ Q) is one
+  /// more such product, and V = Xᵀ (U Σ) Σ⁻² is formed from X's rows after Xᵀ and Q are
+  /// freed, so the only vocabulary-sized block ever held is V itself, and never beside Xᵀ.
   static func randomized(_ x: SparseMatrix, k: Int, configuration: Configuration) throws -> Factors {
     let n = x.rows, m = x.columns
     let width = min(k + configuration.oversampling, min(n, m))
