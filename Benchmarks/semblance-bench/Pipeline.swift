@@ -314,7 +314,7 @@ struct SVDFlopModel {
   var label: String
 
   init(index: PaperIndex, oversampling: Int) {
-    let n = Double(index.count), m = Double(index.termCount)
+    let n = Double(index.count)
     let k = index.dimensions
     guard index.svd.algorithm == .randomized else {
       label = index.svd.algorithm.rawValue
