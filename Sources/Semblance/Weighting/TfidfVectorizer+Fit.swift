@@ -87,7 +87,8 @@ extension TfidfVectorizer {
       (lane.terms, lane.counts) = ([], [])
       defer {
         lane.words = words
-        (lane.wordFrequency, lane.wordTotal, lane.documentEnds) = (wordFrequency, wordTotal, documentEnds)
+        (lane.wordFrequency, lane.wordTotal) = (wordFrequency, wordTotal)
+        lane.documentEnds = documentEnds
         (lane.terms, lane.counts) = (terms, counts)
       }
       var wordCount: [Int32] = Array(repeating: 0, count: words.count)
@@ -292,13 +293,14 @@ extension TfidfVectorizer {
         order.removeSubrange(maxTerms...)
       }
       // Byte order, on all cores. Each position carries its key's first eight bytes as a
-      // big-endian integer (zero-padded; terms hold no NUL byte), so nearly every comparison
-      // is one integer compare, and only keys sharing eight bytes are compared in the arena.
+      // big-endian integer (zero-padded), so nearly every comparison is one integer compare,
+      // and only keys whose prefixes tie are compared in the arena.
       var keyed = order.map { position in
         (prefix: spelled.withKey(position) { TermTable.bigEndianPrefix($0) }, position: position)
       }
       keyed.parallelSort { a, b in
-        a.prefix != b.prefix ? a.prefix < b.prefix : compareBytes(spelled, a.position, b.position) < 0
+        a.prefix != b.prefix
+          ? a.prefix < b.prefix : compareBytes(spelled, a.position, b.position) < 0
       }
       order = keyed.map(\.position)
       keyed = []
