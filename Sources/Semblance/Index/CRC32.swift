@@ -64,10 +64,16 @@ struct CRC32: Sendable, Hashable {
           UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))
       }
     }
-    var crc = partial[0]
-    for part in 1..<parts {
-      let length = chunkRange(part, of: parts, count: bytes.count).count
-      crc = combine(crc, partial[part], secondLength: length)
+    return combine(parts: partial, of: bytes.count)
+  }
+
+  /// The CRC-32 of `count` bytes from the CRC-32s of their `chunkRange` parts, in order (as
+  /// many parts as `checksums` holds).
+  static func combine(parts checksums: [UInt32], of count: Int) -> UInt32 {
+    var crc = checksums[0]
+    for part in 1..<checksums.count {
+      let length = chunkRange(part, of: checksums.count, count: count).count
+      crc = combine(crc, checksums[part], secondLength: length)
     }
     return crc
   }
