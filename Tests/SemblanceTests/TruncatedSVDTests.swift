@@ -150,6 +150,48 @@ struct TruncatedSVDTests {
     }
   }
 
+  /// X Xᵀ Q in double precision from dense X, row-major n × width.
+  static func referenceGramProduct(_ x: SparseMatrix, _ q: [Float], width: Int) -> [Double] {
+    let n = x.rows, m = x.columns, xDense = dense(x)
+    var z = [Double](repeating: 0, count: m * width)  // Xᵀ Q
+    for document in 0..<n {
+      for term in 0..<m where xDense[document * m + term] != 0 {
+        let value = Double(xDense[document * m + term])
+        for column in 0..<width { z[term * width + column] += value * Double(q[document * width + column]) }
+      }
+    }
+    var y = [Double](repeating: 0, count: n * width)
+    for document in 0..<n {
+      for term in 0..<m where xDense[document * m + term] != 0 {
+        let value = Double(xDense[document * m + term])
+        for column in 0..<width { y[document * width + column] += value * z[term * width + column] }
+      }
+    }
+    return y
+  }
+
+  @Test(
+    "the fused Gram product matches X Xᵀ Q for panels padded to 16 and 32 columns",
+    arguments: [3, 10, 16, 20, 32, 45, 138])
+  func gramProduct(width: Int) throws {
+    let x = try randomSparse(rows: 70, columns: 90, density: 0.08, seed: UInt64(width))
+    let q = randomMatrix(rows: x.rows, columns: width, seed: UInt64(width) + 100)
+    let product = TruncatedSVD.GramProduct(transpose: x.transposed(), width: width)
+    var y = [Float](repeating: .nan, count: x.rows * width)
+    product.apply(q, into: &y)
+    let reference = Self.referenceGramProduct(x, q, width: width)
+    // Each entry sums about 7 terms' products, each term's z about 6 documents' (density
+    // 0.08): Float32 rounding over some 50 products is far below 1e-4 of the row's largest.
+    for document in 0..<x.rows {
+      let row = reference[(document * width)..<((document + 1) * width)]
+      let scale = max(1, row.map(abs).max() ?? 0)
+      for column in 0..<width {
+        let got = Double(y[document * width + column])
+        #expect(abs(got - row[document * width + column]) <= 1e-4 * scale)
+      }
+    }
+  }
+
   @Test("randomized matches exact at default settings on a decaying spectrum", arguments: [11, 12] as [UInt64])
   func randomizedMatchesExactOnDecayingSpectrum(seed: UInt64) throws {
     // A sparse matrix whose rows mix 30 latent topics with weights decaying like 1/(t+1),

@@ -444,6 +444,10 @@ extension TruncatedSVD {
   /// sum per task) are touched at random, so no vocabulary-sized block is ever held, and the
   /// random-access working set is a quarter of a full-width iterate.
   ///
+  /// A panel is stored 16 or 32 floats wide (one or two cache lines a row), narrower panels
+  /// padded with zero columns, so that every panel runs a register-held kernel: the last
+  /// panel of the default width, 138 = 4 · 32 + 10, is one cache line a row.
+  ///
   /// Tasks own ranges of terms with equal shares of the non-zeros and add into partial sums
   /// of their own (no atomics); the partials are then added in task order, so results are
   /// the same from run to run (the task count is the core count).
@@ -456,7 +460,9 @@ extension TruncatedSVD {
     let partials: [AnonymousMemory]
 
     static let panelWidth = 32
-    /// How many postings ahead the fused kernel asks for rows (each 2 cache lines).
+    /// How many postings ahead the fused kernel asks for rows. The distance runs across term
+    /// boundaries: most terms are rare bigrams with a handful of postings, whose rows would
+    /// otherwise be requested only when their term starts, one latency after another.
     static let prefetchDistance = 12
 
     init(transpose: SparseMatrix, width: Int) {
@@ -466,10 +472,13 @@ extension TruncatedSVD {
         $0..<min($0 + Self.panelWidth, width)
       }
       termRanges = transpose.balancedRowRanges(parts: processorCount)
-      let panelFloats = transpose.columns * min(width, Self.panelWidth)
+      let panelFloats = transpose.columns * Self.storedWidth(min(width, Self.panelWidth))
       input = AnonymousMemory(capacity: panelFloats, of: Float.self)
       partials = termRanges.map { _ in AnonymousMemory(capacity: panelFloats, of: Float.self) }
     }
+
+    /// The stored width of a panel of `columns` columns: 16 or 32 floats.
+    static func storedWidth(_ columns: Int) -> Int { columns <= 16 ? 16 : 32 }
 
     func apply(_ q: [Float], into y: inout [Float]) {
       let n = transpose.columns
@@ -478,39 +487,42 @@ extension TruncatedSVD {
       let input = self.input.pointer(to: Float.self)
       let partials = self.partials.map { $0.pointer(to: Float.self) }
       let copyTasks = n < 4096 ? 1 : processorCount * 4
+      let termRanges = self.termRanges
       q.withUnsafeBufferPointer { q in
         y.withUnsafeMutableBufferPointer { y in
           let q = q.baseAddress!, y = y.baseAddress!
           for panel in panels {
             let pw = panel.count
-            // The panel's columns of Q, contiguous: each row is then pw floats, 2 cache lines.
+            let stored = Self.storedWidth(pw)
+            // The panel's columns of Q, contiguous and zero-padded to the stored width.
             parallelForEach(chunks: copyTasks) { task in
               for row in chunkRange(task, of: copyTasks, count: n) {
-                (input + row * pw).update(from: q + row * width + panel.lowerBound, count: pw)
+                let target = input + row * stored
+                target.update(from: q + row * width + panel.lowerBound, count: pw)
+                if pw < stored { (target + pw).update(repeating: 0, count: stored - pw) }
               }
             }
             parallelForEach(chunks: termRanges.count) { task in
               let output = partials[task]
-              output.update(repeating: 0, count: n * pw)
-              for term in termRanges[task] {
-                let start = Int(offsets[term]), end = Int(offsets[term + 1])
-                if start == end { continue }
-                if pw == 32 {
-                  GramProduct.fused32(
-                    start..<end, indices, values, input: input, output: output)
-                } else {
-                  GramProduct.fused(
-                    start..<end, indices, values, width: pw, input: input, output: output)
-                }
+              output.update(repeating: 0, count: n * stored)
+              let terms = termRanges[task]
+              if stored == 32 {
+                GramProduct.fused(
+                  RegisterRow32.self, terms: terms, offsets, indices, values, input: input,
+                  output: output)
+              } else {
+                GramProduct.fused(
+                  RegisterRow16.self, terms: terms, offsets, indices, values, input: input,
+                  output: output)
               }
             }
             // Y's panel = the partials, added in task order.
             parallelForEach(chunks: copyTasks) { task in
               for row in chunkRange(task, of: copyTasks, count: n) {
                 let target = y + row * width + panel.lowerBound
-                target.update(from: partials[0] + row * pw, count: pw)
+                target.update(from: partials[0] + row * stored, count: pw)
                 for other in partials.dropFirst() {
-                  let source = other + row * pw
+                  let source = other + row * stored
                   for column in 0..<pw { target[column] += source[column] }
                 }
               }
@@ -520,82 +532,49 @@ extension TruncatedSVD {
       }
     }
 
-    /// One term's gather and scatter for a 32-wide panel, the sum held in eight registers.
+    /// Every term's gather and scatter over a range of terms, for rows of `Row.floats`
+    /// floats: the sum is held in registers, and rows are asked for `prefetchDistance`
+    /// postings ahead over the whole range.
     @inline(__always)
-    static func fused32(
-      _ postings: Range<Int>, _ indices: UnsafeBufferPointer<Int32>,
-      _ values: UnsafeBufferPointer<Float>,
+    static func fused<Row: RegisterRow>(
+      _: Row.Type, terms: Range<Int>, _ offsets: UnsafeBufferPointer<Int64>,
+      _ indices: UnsafeBufferPointer<Int32>, _ values: UnsafeBufferPointer<Float>,
       input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
     ) {
-      var sum = RegisterRow32()
-      gather32(postings, indices, values, from: UnsafeRawPointer(input), into: &sum)
-      let target = UnsafeMutableRawPointer(output)
-      prefetchFirst(postings, indices, target)
-      for position in postings {
-        prefetch(target, postings, indices, aheadOf: position)
-        sum.add(scaledBy: values[position], into: target + Int(indices[position]) * 128)
+      guard !terms.isEmpty else { return }
+      let limit = Int(offsets[terms.upperBound])
+      let source = UnsafeRawPointer(input), target = UnsafeMutableRawPointer(output)
+      let first = Int(offsets[terms.lowerBound])
+      for position in first..<min(first + prefetchDistance, limit) {
+        semblance_prefetch(source + Int(indices[position]) * Row.bytes)
+        semblance_prefetch(target + Int(indices[position]) * Row.bytes)
+      }
+      for term in terms {
+        let start = Int(offsets[term]), end = Int(offsets[term + 1])
+        if start == end { continue }
+        var sum = Row()
+        for position in start..<end {
+          prefetch(Row.self, source, limit, indices, aheadOf: position)
+          sum.add(values[position], timesRowAt: source + Int(indices[position]) * Row.bytes)
+        }
+        for position in start..<end {
+          prefetch(Row.self, target, limit, indices, aheadOf: position)
+          sum.add(scaledBy: values[position], into: target + Int(indices[position]) * Row.bytes)
+        }
       }
     }
 
-    /// `sum += Σ value · row` over one term's postings, for rows of 32 floats at `source`.
+    /// Asks for the row `prefetchDistance` postings after `position`, all its cache lines,
+    /// unless that posting is past `limit`.
     @inline(__always)
-    static func gather32(
-      _ postings: Range<Int>, _ indices: UnsafeBufferPointer<Int32>,
-      _ values: UnsafeBufferPointer<Float>, from source: UnsafeRawPointer,
-      into sum: inout RegisterRow32
+    static func prefetch<Row: RegisterRow>(
+      _: Row.Type, _ base: UnsafeRawPointer, _ limit: Int,
+      _ indices: UnsafeBufferPointer<Int32>, aheadOf position: Int
     ) {
-      prefetchFirst(postings, indices, source)
-      for position in postings {
-        prefetch(source, postings, indices, aheadOf: position)
-        sum.add(values[position], timesRowAt: source + Int(indices[position]) * 128)
-      }
-    }
-
-    /// Asks for the 128-byte rows of the first postings. The rows are scattered over the
-    /// whole panel: asking a few postings ahead of the one in use keeps many cache misses in
-    /// flight at once instead of one after another.
-    @inline(__always)
-    static func prefetchFirst(
-      _ postings: Range<Int>, _ indices: UnsafeBufferPointer<Int32>, _ base: UnsafeRawPointer
-    ) {
-      let end = min(postings.lowerBound + prefetchDistance, postings.upperBound)
-      for position in postings.lowerBound..<end {
-        semblance_prefetch(base + Int(indices[position]) * 128)
-      }
-    }
-
-    /// Asks for the row `prefetchDistance` postings after `position`, both its cache lines.
-    @inline(__always)
-    static func prefetch(
-      _ base: UnsafeRawPointer, _ postings: Range<Int>, _ indices: UnsafeBufferPointer<Int32>,
-      aheadOf position: Int
-    ) {
-      guard position + prefetchDistance < postings.upperBound else { return }
-      let row = base + Int(indices[position + prefetchDistance]) * 128
+      guard position + prefetchDistance < limit else { return }
+      let row = base + Int(indices[position + prefetchDistance]) * Row.bytes
       semblance_prefetch(row)
-      semblance_prefetch(row + 64)
-    }
-
-    /// One term's gather and scatter for a panel narrower than 32.
-    @inline(__always)
-    static func fused(
-      _ postings: Range<Int>, _ indices: UnsafeBufferPointer<Int32>,
-      _ values: UnsafeBufferPointer<Float>, width: Int,
-      input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
-    ) {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: width) { sum in
-        sum.initialize(repeating: 0)
-        for position in postings {
-          let value = values[position]
-          let from = input + Int(indices[position]) * width
-          for column in 0..<width { sum[column] += value * from[column] }
-        }
-        for position in postings {
-          let value = values[position]
-          let to = output + Int(indices[position]) * width
-          for column in 0..<width { to[column] += value * sum[column] }
-        }
-      }
+      if Row.bytes > 64 { semblance_prefetch(row + 64) }
     }
   }
 

@@ -198,12 +198,63 @@ extension SparseMatrix {
   }
 }
 
+/// A row of floats held in 4-lane registers: the accumulator of the sparse kernels that
+/// gather rows of a dense panel and scatter sums back into rows of another.
+protocol RegisterRow {
+  /// The row's floats, a multiple of 16 (whole cache lines).
+  static var floats: Int { get }
+  init()
+  /// `self += scale · row`, for the `floats` floats at `row`.
+  mutating func add(_ scale: Float, timesRowAt row: UnsafeRawPointer)
+  /// `row += scale · self`, for the `floats` floats at `row`.
+  func add(scaledBy scale: Float, into row: UnsafeMutableRawPointer)
+}
+
+extension RegisterRow {
+  /// The row's size in bytes.
+  @inline(__always)
+  static var bytes: Int { floats * MemoryLayout<Float>.stride }
+}
+
+/// Sixteen floats (one cache line) held in four 4-lane registers.
+struct RegisterRow16: RegisterRow {
+  var a0 = SIMD4<Float>(), a1 = SIMD4<Float>(), a2 = SIMD4<Float>(), a3 = SIMD4<Float>()
+
+  static var floats: Int { 16 }
+
+  @inline(__always)
+  mutating func add(_ scale: Float, timesRowAt row: UnsafeRawPointer) {
+    let value = SIMD4<Float>(repeating: scale)
+    a0 += value * row.loadUnaligned(fromByteOffset: 0, as: SIMD4<Float>.self)
+    a1 += value * row.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self)
+    a2 += value * row.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self)
+    a3 += value * row.loadUnaligned(fromByteOffset: 48, as: SIMD4<Float>.self)
+  }
+
+  @inline(__always)
+  func add(scaledBy scale: Float, into row: UnsafeMutableRawPointer) {
+    let value = SIMD4<Float>(repeating: scale)
+    @inline(__always)
+    func add(_ sum: SIMD4<Float>, _ offset: Int) {
+      row.storeBytes(
+        of: row.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self) + value * sum,
+        toByteOffset: offset, as: SIMD4<Float>.self)
+    }
+    add(a0, 0)
+    add(a1, 16)
+    add(a2, 32)
+    add(a3, 48)
+  }
+}
+
 /// Thirty-two floats held in eight 4-lane registers: the accumulator of the 32-column sparse
 /// kernels. Eight SSE registers, so nothing spills on baseline x86-64 (sixteen-lane vectors
 /// would need all sixteen).
-struct RegisterRow32 {
+struct RegisterRow32: RegisterRow {
   var a0 = SIMD4<Float>(), a1 = SIMD4<Float>(), a2 = SIMD4<Float>(), a3 = SIMD4<Float>()
   var a4 = SIMD4<Float>(), a5 = SIMD4<Float>(), a6 = SIMD4<Float>(), a7 = SIMD4<Float>()
+
+  static var floats: Int { 32 }
 
   /// `self += scale · row`, for the 32 floats at `row`.
   @inline(__always)
