@@ -150,9 +150,14 @@ struct TruncatedSVDTests {
     }
   }
 
-  /// X Xᵀ Q in double precision from dense X, row-major n × width.
-  static func referenceGramProduct(_ x: SparseMatrix, _ q: [Float], width: Int) -> [Double] {
-    let n = x.rows, m = x.columns, xDense = dense(x)
+  /// X Xᵀ Q in double precision from dense X, row-major n × width; with `magnitudes`,
+  /// |X| |X|ᵀ |Q| instead (the scale of the rounding error of each entry).
+  static func referenceGramProduct(
+    _ x: SparseMatrix, _ q: [Float], width: Int, magnitudes: Bool = false
+  ) -> [Double] {
+    let n = x.rows, m = x.columns
+    let xDense = magnitudes ? dense(x).map(abs) : dense(x)
+    let q = magnitudes ? q.map(abs) : q
     var z = [Double](repeating: 0, count: m * width)  // Xᵀ Q
     for document in 0..<n {
       for term in 0..<m where xDense[document * m + term] != 0 {
@@ -190,6 +195,61 @@ struct TruncatedSVDTests {
         #expect(abs(got - row[document * width + column]) <= 1e-4 * scale)
       }
     }
+  }
+
+  @Test(
+    "the bfloat16 Gram product matches X Xᵀ Q to within its operands' rounding",
+    arguments: [3, 10, 16, 20, 32, 45, 138])
+  func packedGramProduct(width: Int) throws {
+    let x = try randomSparse(rows: 70, columns: 90, density: 0.08, seed: UInt64(width) + 7)
+    let q = randomMatrix(rows: x.rows, columns: width, seed: UInt64(width) + 200)
+    let product = TruncatedSVD.PackedGramProduct(
+      matrix: x, transpose: x.transposed(), width: width)
+    var y = [Float](repeating: .nan, count: x.rows * width)
+    product.apply(q, into: &y)
+    let reference = Self.referenceGramProduct(x, q, width: width)
+    let magnitudes = Self.referenceGramProduct(x, q, width: width, magnitudes: true)
+    // Q's rows and Z's rows are each rounded to bfloat16, a relative error of at most 2⁻⁹
+    // per value, so |Y − X Xᵀ Q| ≤ (2·2⁻⁹ + 2⁻¹⁸) |X| |X|ᵀ |Q| (entrywise), plus Float32
+    // accumulation, far smaller; 2.1·2⁻⁹ leaves room for the latter.
+    var largestRatio: Double = 0
+    for index in 0..<y.count {
+      let error = abs(Double(y[index]) - reference[index])
+      #expect(error <= 2.1 / 512 * magnitudes[index] + 1e-6)
+      if magnitudes[index] > 0 { largestRatio = max(largestRatio, error / magnitudes[index]) }
+    }
+    // And the rounding is really there: not an exact product by another route.
+    #expect(largestRatio > 1e-5)
+  }
+
+  @Test("bfloat16 packing rounds to nearest, ties to even, and keeps the columns in order")
+  func bfloat16Packing() {
+    let values: [Float] = [
+      1, -1, 1 + 0x1p-7, 1 + 0x1p-8, 1 + 3 * 0x1p-8, -(1 + 3 * 0x1p-8), 0, 1 + 0x1p-8 + 0x1p-20,
+      3.140625, 1e-30, -2.5e20, 0.1, 65_536, 1 - 0x1p-9, 7, 0x1p-126,
+    ]
+    let expected: [Float] = [
+      1, -1, 1 + 0x1p-7, 1, 1 + 0x1p-6, -(1 + 0x1p-6), 0, 1 + 0x1p-7,
+      3.140625, Float(bitPattern: (1e-30 as Float).bitPattern & 0xFFFF_0000),
+      Float(bitPattern: (Float(-2.5e20).bitPattern &+ 0x8000) & 0xFFFF_0000),
+      Float(bitPattern: ((0.1 as Float).bitPattern &+ 0x8000) & 0xFFFF_0000), 65_536, 1, 7, 0x1p-126,
+    ]
+    func roundTrip<Row: PackedRegisterRow>(_: Row.Type, _ input: [Float]) -> [Float] {
+      var packed = [UInt8](repeating: 0, count: Row.packedBytes)
+      var output = [Float](repeating: .nan, count: Row.floats)
+      input.withUnsafeBufferPointer { input in
+        packed.withUnsafeMutableBytes { packed in
+          Row(loading: input.baseAddress!, count: input.count).pack(into: packed.baseAddress!)
+          var row = Row()
+          row.add(1, timesPackedRowAt: UnsafeRawPointer(packed.baseAddress!))
+          output.withUnsafeMutableBufferPointer { row.store(to: $0.baseAddress!, count: Row.floats) }
+        }
+      }
+      return output
+    }
+    #expect(roundTrip(RegisterRow16.self, values) == expected)
+    #expect(roundTrip(RegisterRow32.self, values + values.reversed()) == expected + expected.reversed())
+    #expect(roundTrip(RegisterRow32.self, Array(values.prefix(5))) == Array(expected.prefix(5)) + Array(repeating: 0, count: 27))
   }
 
   @Test("randomized matches exact at default settings on a decaying spectrum", arguments: [11, 12] as [UInt64])

@@ -286,17 +286,19 @@ extension TruncatedSVD {
     // B Bᵀ = Qᵀ X Xᵀ Q is one more Gram product, Y = X Xᵀ Q, then Qᵀ Y.
     var gram = [Double](repeating: 0, count: width * width)
     do {
-      let product = GramProduct(transpose: xt!, width: width)
       var y = [Float](repeating: 0, count: n * width)
       // Normalise once per full iteration, on the document side: X Xᵀ Q with orthonormal Q
       // has condition ≈ (σ₁/σ_width)², far inside CholeskyQR2's range for the spectra of
       // TF-IDF matrices (and a failure falls back to Householder).
-      for _ in 0...iterations {
-        product.apply(q, into: &y)
-        swap(&q, &y)
-        try orthonormalize(&q, rows: n, width: width)
+      do {
+        let product = PackedGramProduct(matrix: x, transpose: xt!, width: width)
+        for _ in 0...iterations {
+          product.apply(q, into: &y)
+          swap(&q, &y)
+          try orthonormalize(&q, rows: n, width: width)
+        }
       }
-      product.apply(q, into: &y)
+      GramProduct(transpose: xt!, width: width).apply(q, into: &y)
       addTransposedProduct(q, y, rows: n, width: width, into: &gram)
     }
     xt = nil

@@ -214,6 +214,85 @@ extension RegisterRow {
   /// The row's size in bytes.
   @inline(__always)
   static var bytes: Int { floats * MemoryLayout<Float>.stride }
+
+  /// The first `count` floats at `source`, the rest zero.
+  @inline(__always)
+  init(loading source: UnsafePointer<Float>, count: Int) {
+    self.init()
+    if count == Self.floats {
+      add(1, timesRowAt: UnsafeRawPointer(source))
+    } else {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: Self.floats) { row in
+        row.initialize(repeating: 0)
+        row.baseAddress!.update(from: source, count: count)
+        add(1, timesRowAt: UnsafeRawPointer(row.baseAddress!))
+      }
+    }
+  }
+
+  /// Writes the first `count` floats to `target`.
+  @inline(__always)
+  func store(to target: UnsafeMutablePointer<Float>, count: Int) {
+    if count == Self.floats {
+      target.update(repeating: 0, count: count)
+      add(scaledBy: 1, into: UnsafeMutableRawPointer(target))
+      return
+    }
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: Self.floats) { row in
+      row.initialize(repeating: 0)
+      add(scaledBy: 1, into: UnsafeMutableRawPointer(row.baseAddress!))
+      target.update(from: row.baseAddress!, count: count)
+    }
+  }
+}
+
+/// A register row that can also be read from and written to memory rounded to bfloat16
+/// (the upper half of a Float32: its sign, exponent and 8-bit significand), half the bytes.
+///
+/// A packed row is `floats / 2` 32-bit words in groups of four, one group per pair of
+/// registers: word `4g + i` holds column `8g + i` in its low half and column `8g + 4 + i` in
+/// its high half. Unpacking a group is then a shift and a mask, no shuffle.
+protocol PackedRegisterRow: RegisterRow {
+  /// `self += scale · row`, for the packed row at `row`.
+  mutating func add(_ scale: Float, timesPackedRowAt row: UnsafeRawPointer)
+  /// Writes the row packed, each value rounded to the nearest bfloat16 (ties to even).
+  func pack(into row: UnsafeMutableRawPointer)
+}
+
+extension PackedRegisterRow {
+  /// The packed row's size in bytes.
+  @inline(__always)
+  static var packedBytes: Int { floats * 2 }
+}
+
+/// bfloat16 halves of 32-bit words.
+enum BFloat16 {
+  /// Two registers' values rounded to bfloat16 and packed into one register of words: `low`
+  /// in the low halves, `high` in the high halves.
+  @inline(__always)
+  static func pack(low: SIMD4<Float>, high: SIMD4<Float>) -> SIMD4<UInt32> {
+    (rounded(low) &>> 16) | (rounded(high) & 0xFFFF_0000)
+  }
+
+  /// The bits of `value` rounded to the nearest bfloat16 in the upper half (ties to even),
+  /// for finite values.
+  @inline(__always)
+  static func rounded(_ value: SIMD4<Float>) -> SIMD4<UInt32> {
+    let bits = unsafeBitCast(value, to: SIMD4<UInt32>.self)
+    return bits &+ (0x7FFF &+ ((bits &>> 16) & 1))
+  }
+
+  /// The values of the low halves of `words`.
+  @inline(__always)
+  static func low(_ words: SIMD4<UInt32>) -> SIMD4<Float> {
+    unsafeBitCast(words &<< 16, to: SIMD4<Float>.self)
+  }
+
+  /// The values of the high halves of `words`.
+  @inline(__always)
+  static func high(_ words: SIMD4<UInt32>) -> SIMD4<Float> {
+    unsafeBitCast(words & 0xFFFF_0000, to: SIMD4<Float>.self)
+  }
 }
 
 /// Sixteen floats (one cache line) held in four 4-lane registers.
@@ -244,6 +323,25 @@ struct RegisterRow16: RegisterRow {
     add(a1, 16)
     add(a2, 32)
     add(a3, 48)
+  }
+}
+
+extension RegisterRow16: PackedRegisterRow {
+  @inline(__always)
+  mutating func add(_ scale: Float, timesPackedRowAt row: UnsafeRawPointer) {
+    let value = SIMD4<Float>(repeating: scale)
+    let w0 = row.loadUnaligned(fromByteOffset: 0, as: SIMD4<UInt32>.self)
+    let w1 = row.loadUnaligned(fromByteOffset: 16, as: SIMD4<UInt32>.self)
+    a0 += value * BFloat16.low(w0)
+    a1 += value * BFloat16.high(w0)
+    a2 += value * BFloat16.low(w1)
+    a3 += value * BFloat16.high(w1)
+  }
+
+  @inline(__always)
+  func pack(into row: UnsafeMutableRawPointer) {
+    row.storeBytes(of: BFloat16.pack(low: a0, high: a1), toByteOffset: 0, as: SIMD4<UInt32>.self)
+    row.storeBytes(of: BFloat16.pack(low: a2, high: a3), toByteOffset: 16, as: SIMD4<UInt32>.self)
   }
 }
 
@@ -301,5 +399,32 @@ struct RegisterRow32: RegisterRow {
     row.storeBytes(of: a5, toByteOffset: 80, as: SIMD4<Float>.self)
     row.storeBytes(of: a6, toByteOffset: 96, as: SIMD4<Float>.self)
     row.storeBytes(of: a7, toByteOffset: 112, as: SIMD4<Float>.self)
+  }
+}
+
+extension RegisterRow32: PackedRegisterRow {
+  @inline(__always)
+  mutating func add(_ scale: Float, timesPackedRowAt row: UnsafeRawPointer) {
+    let value = SIMD4<Float>(repeating: scale)
+    let w0 = row.loadUnaligned(fromByteOffset: 0, as: SIMD4<UInt32>.self)
+    let w1 = row.loadUnaligned(fromByteOffset: 16, as: SIMD4<UInt32>.self)
+    let w2 = row.loadUnaligned(fromByteOffset: 32, as: SIMD4<UInt32>.self)
+    let w3 = row.loadUnaligned(fromByteOffset: 48, as: SIMD4<UInt32>.self)
+    a0 += value * BFloat16.low(w0)
+    a1 += value * BFloat16.high(w0)
+    a2 += value * BFloat16.low(w1)
+    a3 += value * BFloat16.high(w1)
+    a4 += value * BFloat16.low(w2)
+    a5 += value * BFloat16.high(w2)
+    a6 += value * BFloat16.low(w3)
+    a7 += value * BFloat16.high(w3)
+  }
+
+  @inline(__always)
+  func pack(into row: UnsafeMutableRawPointer) {
+    row.storeBytes(of: BFloat16.pack(low: a0, high: a1), toByteOffset: 0, as: SIMD4<UInt32>.self)
+    row.storeBytes(of: BFloat16.pack(low: a2, high: a3), toByteOffset: 16, as: SIMD4<UInt32>.self)
+    row.storeBytes(of: BFloat16.pack(low: a4, high: a5), toByteOffset: 32, as: SIMD4<UInt32>.self)
+    row.storeBytes(of: BFloat16.pack(low: a6, high: a7), toByteOffset: 48, as: SIMD4<UInt32>.self)
   }
 }
