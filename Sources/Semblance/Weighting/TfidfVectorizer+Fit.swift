@@ -1,3 +1,4 @@
+import CSemblanceKernels
 import Foundation
 
 extension TfidfVectorizer {
@@ -338,17 +339,32 @@ extension TfidfVectorizer {
         lane.counts = []
         var block = RowBlock()
         var start = 0
-        var entries: [(column: Int32, count: Int32)] = []
-        for end in lane.documentEnds {
-          entries.removeAll(keepingCapacity: true)
-          for position in start..<end {
-            let term = terms[position]
-            let column =
-              term < 0 ? pairColumns[Int(term & Int32.max)] : wordColumns[Int(term)]
-            if column >= 0 { entries.append((column, counts[position])) }
+        var entries: [UInt64] = []
+        wordColumns.withUnsafeBufferPointer { wordColumns in
+          pairColumns.withUnsafeBufferPointer { pairColumns in
+            for end in lane.documentEnds {
+              entries.removeAll(keepingCapacity: true)
+              for position in start..<end {
+                // The column maps are far larger than the caches: ask for the entry a few
+                // positions ahead while this one is weighed.
+                if position + 16 < terms.count {
+                  let ahead = terms[position + 16]
+                  semblance_prefetch(
+                    ahead < 0
+                      ? UnsafeRawPointer(pairColumns.baseAddress! + Int(ahead & Int32.max))
+                      : UnsafeRawPointer(wordColumns.baseAddress! + Int(ahead)))
+                }
+                let term = terms[position]
+                let column =
+                  term < 0 ? pairColumns[Int(term & Int32.max)] : wordColumns[Int(term)]
+                if column >= 0 {
+                  entries.append(RowBlock.entry(column: column, count: counts[position]))
+                }
+              }
+              block.append(entries: &entries, idf: idf.buffer, sublinearTF: sublinearTF)
+              start = end
+            }
           }
-          block.append(entries: &entries, idf: idf.buffer, sublinearTF: sublinearTF)
-          start = end
         }
         return block
       }
@@ -377,7 +393,7 @@ extension TfidfVectorizer {
       var docCount = [Int32](repeating: 0, count: dense ? table.count : 0)
       var sparseCount: [Int32: Int32] = [:]
       var touched: [Int32] = []
-      var entries: [(column: Int32, count: Int32)] = []
+      var entries: [UInt64] = []
       for paperIndex in range {
         let paper = papers[paperIndex]
         analyzer.analyze(title: paper.title, abstract: paper.abstract, in: &workspace) {
@@ -396,10 +412,10 @@ extension TfidfVectorizer {
         entries.removeAll(keepingCapacity: true)
         for column in touched {
           if dense {
-            entries.append((column, docCount[Int(column)]))
+            entries.append(RowBlock.entry(column: column, count: docCount[Int(column)]))
             docCount[Int(column)] = 0
           } else {
-            entries.append((column, sparseCount[column]!))
+            entries.append(RowBlock.entry(column: column, count: sparseCount[column]!))
           }
         }
         sparseCount.removeAll(keepingCapacity: true)
@@ -438,15 +454,24 @@ struct RowBlock {
     return Int(count) < sublinearTable.count ? sublinearTable[Int(count)] : 1 + log(Double(count))
   }
 
-  /// Appends one row from unsorted (column, count) entries: sorts, weights, normalises.
+  /// A row entry for ``append(entries:idf:sublinearTF:)``: the column in the upper half,
+  /// the count in the lower, so that sorting entries as integers sorts them by column.
+  @inline(__always)
+  static func entry(column: Int32, count: Int32) -> UInt64 {
+    UInt64(UInt32(bitPattern: column)) << 32 | UInt64(UInt32(bitPattern: count))
+  }
+
+  /// Appends one row from unsorted entries (``entry(column:count:)``, one per column):
+  /// sorts, weights, normalises.
   mutating func append(
-    entries: inout [(column: Int32, count: Int32)], idf: UnsafeBufferPointer<Float>,
-    sublinearTF: Bool
+    entries: inout [UInt64], idf: UnsafeBufferPointer<Float>, sublinearTF: Bool
   ) {
-    entries.sort { $0.column < $1.column }
+    entries.sort()
     weights.removeAll(keepingCapacity: true)
     var squares: Double = 0
-    for (column, count) in entries {
+    for entry in entries {
+      let column = Int32(truncatingIfNeeded: entry >> 32)
+      let count = Int32(truncatingIfNeeded: entry)
       let weight = RowBlock.termFrequency(count, sublinear: sublinearTF) * Double(idf[Int(column)])
       squares += weight * weight
       indices.append(column)
