@@ -289,13 +289,17 @@ extension TruncatedSVD {
       var y = [Float](repeating: 0, count: n * width)
       // Normalise once per full iteration, on the document side: X Xᵀ Q with orthonormal Q
       // has condition ≈ (σ₁/σ_width)², far inside CholeskyQR2's range for the spectra of
-      // TF-IDF matrices (and a failure falls back to Householder).
+      // TF-IDF matrices (and a failure falls back to Householder). Iterates before the last
+      // only carry a span to the next product, which is itself rounded to bfloat16: one
+      // CholeskyQR pass (orthogonal to about κ² · 6e-8) serves them, as scikit-learn's LU
+      // normalisation serves its own; the last one, whose span Q must be an orthonormal basis
+      // of for B Bᵀ = Qᵀ X Xᵀ Q, gets both.
       do {
         let product = PackedGramProduct(matrix: x, transpose: xt!, width: width)
-        for _ in 0...iterations {
+        for iteration in 0...iterations {
           product.apply(q, into: &y)
           swap(&q, &y)
-          try orthonormalize(&q, rows: n, width: width)
+          try orthonormalize(&q, rows: n, width: width, passes: iteration == iterations ? 2 : 1)
         }
       }
       GramProduct(transpose: xt!, width: width).apply(q, into: &y)
@@ -585,11 +589,14 @@ extension TruncatedSVD {
   /// where Householder QR would stream the tall panels once per reflector; the second pass
   /// restores the orthogonality the first loses to rounding (Fukaya et al., 2014). When the
   /// Gram matrix is not numerically positive definite (Y nearly rank-deficient), it falls
-  /// back to Householder QR.
-  static func orthonormalize(_ matrix: inout [Float], rows: Int, width: Int) throws {
+  /// back to Householder QR. With `passes: 1` it is plain CholeskyQR: the span is the same,
+  /// orthogonal only to about κ(Y)² times Float32's rounding.
+  static func orthonormalize(
+    _ matrix: inout [Float], rows: Int, width: Int, passes: Int = 2
+  ) throws {
     try matrix.withUnsafeMutableBufferPointer { buffer in
       let y = buffer.baseAddress!
-      for _ in 0..<2 {
+      for _ in 0..<passes {
         var gram = [Float](repeating: 0, count: width * width)
         gram.withUnsafeMutableBufferPointer { gram in
           BLAS.sgemm(
