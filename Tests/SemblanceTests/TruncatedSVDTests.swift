@@ -222,6 +222,30 @@ struct TruncatedSVDTests {
     #expect(largestRatio > 1e-5)
   }
 
+  @Test("explained variance ratios on all cores match a direct computation")
+  func explainedVarianceOnManyCores() throws {
+    // More than 65,536 non-zeros, so the column sums are split over the cores.
+    let x = try randomSparse(rows: 400, columns: 2_000, density: 0.1, seed: 31)
+    #expect(x.nonzeroCount > 1 << 16)
+    let k = 8
+    let embeddings = randomMatrix(rows: x.rows, columns: k, seed: 32)
+    let ratios = TruncatedSVD.explainedVarianceRatios(x, embeddings: embeddings)
+    let xDense = dense(x).map(Double.init), n = Double(x.rows)
+    var total: Double = 0
+    for column in 0..<x.columns {
+      let entries = (0..<x.rows).map { xDense[$0 * x.columns + column] }
+      let mean = entries.reduce(0, +) / n
+      total += entries.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n
+    }
+    for column in 0..<k {
+      let entries = (0..<x.rows).map { Double(embeddings[$0 * k + column]) }
+      let mean = entries.reduce(0, +) / n
+      let variance = entries.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n
+      // Float32 output of a ratio of double sums: 1e-6 relative is Float32's rounding.
+      #expect(abs(Double(ratios[column]) - variance / total) <= 1e-6 * variance / total)
+    }
+  }
+
   @Test("bfloat16 packing rounds to nearest, ties to even, and keeps the columns in order")
   func bfloat16Packing() {
     let values: [Float] = [

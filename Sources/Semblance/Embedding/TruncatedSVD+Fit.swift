@@ -624,30 +624,65 @@ extension TruncatedSVD {
 
   /// Each dimension's variance over the total variance of X's columns, as scikit-learn
   /// computes `explained_variance_ratio_` (variances about the mean, X not centred).
+  ///
+  /// Both sums run on all cores and add in a fixed order whatever their number: each task
+  /// owns a range of columns (walking every row for its share of the non-zeros), and the
+  /// embeddings' sums are taken over a fixed number of row blocks, added in block order.
   static func explainedVarianceRatios(_ x: SparseMatrix, embeddings: [Float]) -> [Float] {
     let n = Double(x.rows)
-    var columnSums = [Double](repeating: 0, count: x.columns)
-    var squares: Double = 0
-    for (column, value) in zip(x.indices.buffer, x.storedValues.buffer) {
-      let v = Double(value)
-      columnSums[Int(column)] += v
-      squares += v * v
-    }
-    let totalVariance = squares / n - columnSums.reduce(0) { $0 + $1 * $1 } / (n * n)
     let k = embeddings.count / max(x.rows, 1)
+    let offsets = x.offsets.buffer, indices = x.indices.buffer, values = x.storedValues.buffer
+    let tasks = x.nonzeroCount < 1 << 16 ? 1 : processorCount
+    // Σ_j (Σ_i X_ij)² and Σ X_ij², per range of columns.
+    let columnShares = parallelMap(chunks: tasks) { task -> (sumsSquared: Double, squares: Double) in
+      let columns = chunkRange(task, of: tasks, count: x.columns)
+      guard !columns.isEmpty else { return (0, 0) }
+      let lower = Int32(columns.lowerBound), upper = Int32(columns.upperBound)
+      var sums = [Double](repeating: 0, count: columns.count)
+      var squares: Double = 0
+      for row in 0..<x.rows {
+        var low = Int(offsets[row]), high = Int(offsets[row + 1])
+        let end = high
+        while low < high {
+          let middle = (low + high) >> 1
+          if indices[middle] < lower { low = middle + 1 } else { high = middle }
+        }
+        var position = low
+        while position < end && indices[position] < upper {
+          let v = Double(values[position])
+          sums[Int(indices[position] - lower)] += v
+          squares += v * v
+          position += 1
+        }
+      }
+      return (sums.reduce(0) { $0 + $1 * $1 }, squares)
+    }
+    let squares = columnShares.reduce(0) { $0 + $1.squares }
+    let sumsSquared = columnShares.reduce(0) { $0 + $1.sumsSquared }
+    let totalVariance = squares / n - sumsSquared / (n * n)
     guard totalVariance > 0, k > 0 else { return Array(repeating: 0, count: k) }
-    // One pass over the rows (not one strided pass per column).
-    var sums = [Double](repeating: 0, count: k), sumSquares = sums
-    for row in 0..<x.rows {
-      for column in 0..<k {
-        let v = Double(embeddings[row * k + column])
-        sums[column] += v
-        sumSquares[column] += v * v
+    let blocks = 16
+    let rowShares = embeddings.withUnsafeBufferPointer { embeddings in
+      parallelMap(chunks: blocks) { block -> (sums: [Double], squares: [Double]) in
+        var sums = [Double](repeating: 0, count: k), sumSquares = sums
+        for row in chunkRange(block, of: blocks, count: x.rows) {
+          for column in 0..<k {
+            let v = Double(embeddings[row * k + column])
+            sums[column] += v
+            sumSquares[column] += v * v
+          }
+        }
+        return (sums, sumSquares)
       }
     }
     return (0..<k).map { column in
-      let mean = sums[column] / n
-      return Float((sumSquares[column] / n - mean * mean) / totalVariance)
+      var sum: Double = 0, sumSquares: Double = 0
+      for share in rowShares {
+        sum += share.sums[column]
+        sumSquares += share.squares[column]
+      }
+      let mean = sum / n
+      return Float((sumSquares / n - mean * mean) / totalVariance)
     }
   }
 
