@@ -114,6 +114,40 @@ struct TfidfTests {
     for (x, y) in zip(again.values, matrix.values) { #expect(abs(x - y) < 1e-6) }
   }
 
+  @Test("the vocabulary is in byte order where words prefix others and bigrams meet words")
+  func vocabularyByteOrder() throws {
+    // "ab" prefixes "abc", "ab_", "ab0", "abé"; the bigrams "ab xa", "ab xy" and "ab_ xa"
+    // sort between words, and the space sorts below every token byte.
+    let texts = [
+      "ab xa abc ab_ xa", "ab xy abé ab0 zb", "abc ab xa ab0", "éa ab_ xa zz ab xy",
+      "abé ab xa zz éa",
+    ]
+    let papers = texts.enumerated().map { Paper(id: "\($0)", title: "", abstract: $1) }
+    let configuration = TfidfVectorizer.Configuration(
+      analyzer: .init(stopWords: [], ngramRange: 1...2), minDocumentFrequency: 1,
+      maxDocumentFrequency: 1)
+    let (vectorizer, _) = try TfidfVectorizer.fit(papers, configuration: configuration)
+    let terms = vectorizer.terms
+    #expect(terms.contains("ab xa") && terms.contains("ab_ xa") && terms.contains("abé ab0"))
+    #expect(terms == terms.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+    #expect(Set(terms).count == terms.count)
+
+    // Capped by corpus frequency, ties going to byte order.
+    var capped = configuration
+    capped.maxTerms = 3
+    let (top, _) = try TfidfVectorizer.fit(papers, configuration: capped)
+    // "ab" and "xa" 5 times each, then "ab xa" and "éa" 3 times: the tie goes to byte order.
+    let totals = Dictionary(grouping: texts.flatMap { text -> [String] in
+      let words = text.split(separator: " ").map(String.init).filter { $0.count > 1 }
+      return words + zip(words, words.dropFirst()).map { "\($0) \($1)" }
+    }, by: { $0 }).mapValues(\.count)
+    let expected = totals.sorted {
+      $0.value != $1.value ? $0.value > $1.value : $0.key.utf8.lexicographicallyPrecedes($1.key.utf8)
+    }.prefix(3).map(\.key).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    #expect(top.terms == expected)
+    #expect(top.terms == ["ab", "ab xa", "xa"])
+  }
+
   @Test func pruningAndLimits() throws {
     let papers = (0..<10).map { Paper(id: "\($0)", title: "", abstract: "common rare\($0) shared\($0 % 2)") }
     var configuration = TfidfVectorizer.Configuration(

@@ -38,20 +38,24 @@ struct StringTable: Sendable {
     }
   }
 
-  /// The keys of `table` at the positions `order`, in that order.
-  init(orderedKeysOf table: TermTable, _ order: [Int]) {
-    let byteCount = order.reduce(0) { $0 + table.starts[$1 + 1] - table.starts[$1] }
-    var offsets: [Int64] = [0]
-    offsets.reserveCapacity(order.count + 1)
+  /// `count` strings written on all cores: string `i` has `length(i)` bytes, which
+  /// `write(i, target)` writes at `target`.
+  init(
+    count: Int, length: (Int) -> Int, write: (Int, UnsafeMutablePointer<UInt8>) -> Void
+  ) {
+    var offsets = [Int64](repeating: 0, count: count + 1)
+    for index in 0..<count { offsets[index + 1] = offsets[index] + Int64(length(index)) }
+    let byteCount = Int(offsets[count])
+    let tasks = byteCount < 1 << 16 ? 1 : processorCount * 4
     let bytes = Storage<UInt8>(count: byteCount) { target in
-      var position = 0
-      for index in order {
-        table.withKey(index) { key in
-          _ = UnsafeMutableBufferPointer(rebasing: target[position..<(position + key.count)])
-            .initialize(fromContentsOf: key)
-          position += key.count
+      guard byteCount > 0 else { return }
+      let base = UnsafeSendable(target.baseAddress!)
+      offsets.withUnsafeBufferPointer { offsets in
+        parallelForEach(chunks: tasks) { task in
+          for index in chunkRange(task, of: tasks, count: count) {
+            write(index, base.value + Int(offsets[index]))
+          }
         }
-        offsets.append(Int64(position))
       }
     }
     self.init(bytes: bytes, offsets: Storage(offsets))

@@ -174,6 +174,21 @@ extension TfidfVectorizer {
       if sink == 0x5EED_5EED_5EED_5EED { documentEnds.reserveCapacity(0) }
     }
 
+    /// Each word's position in the byte order of all of them, on all cores. Each word carries
+    /// its first eight bytes as a big-endian integer (zero-padded), so nearly every comparison
+    /// is one integer compare, and only words whose prefixes tie are compared in the arena.
+    static func byteOrderRanks(of words: TermTable) -> [UInt32] {
+      var keyed = (0..<words.count).map { id in
+        (prefix: words.withKey(id) { TermTable.bigEndianPrefix($0) }, id: id)
+      }
+      keyed.parallelSort { a, b in
+        a.prefix != b.prefix ? a.prefix < b.prefix : compareBytes(words, a.id, b.id) < 0
+      }
+      var rank = [UInt32](repeating: 0, count: words.count)
+      for (position, entry) in keyed.enumerated() { rank[entry.id] = UInt32(position) }
+      return rank
+    }
+
     /// Prunes and sorts the vocabulary, computes idf and weights every counted paper.
     ///
     /// - Throws: `ConfigurationError.emptyCorpus` when no paper was added, `.noTerms` or
@@ -269,57 +284,63 @@ extension TfidfVectorizer {
         return partitions[number % partitionCount].totals[number / partitionCount]
       }
 
-      // 4. Spell the candidates (a bigram is its two words joined by a space), cap the
-      //    vocabulary by corpus frequency, and sort it in byte order.
-      var spelled = TermTable(minimumCapacity: candidates.count)
-      var scratch: [UInt8] = []
-      for candidate in candidates {
-        if candidate < words.count {
-          _ = words.withKey(candidate) { spelled.appendUnchecked($0) }
-        } else {
-          let key = pairKey(candidate - words.count)
-          scratch.removeAll(keepingCapacity: true)
-          words.withKey(Int(key >> 32)) { scratch.append(contentsOf: $0) }
-          scratch.append(0x20)
-          words.withKey(Int(key & 0xFFFF_FFFF)) { scratch.append(contentsOf: $0) }
-          _ = scratch.withUnsafeBufferPointer { spelled.appendUnchecked($0) }
+      // 4. Cap the vocabulary by corpus frequency and sort it in byte order, without
+      //    spelling a term until its column is known. A bigram is spelled "first second",
+      //    and no token byte is at or below the space (tokens are word characters: ASCII
+      //    bytes from 0x30, and bytes of multi-byte scalars from 0x80). So spellings compare
+      //    as (first word's rank, the word alone before the bigrams it starts, second word's
+      //    rank), ranks being the words' byte order: one integer per term.
+      let rank = Self.byteOrderRanks(of: words)
+      func sortKey(_ candidate: Int) -> UInt64 {
+        if candidate < words.count { return UInt64(rank[candidate]) << 32 }
+        let key = pairKey(candidate - words.count)
+        return UInt64(rank[Int(key >> 32)]) << 32 | UInt64(rank[Int(key & 0xFFFF_FFFF)] + 1)
+      }
+      var keyed = candidates.map { (key: sortKey($0), candidate: $0) }
+      if let maxTerms = configuration.maxTerms, keyed.count > maxTerms {
+        keyed.parallelSort { a, b in
+          let ta = total(a.candidate), tb = total(b.candidate)
+          return ta != tb ? ta > tb : a.key < b.key
         }
+        keyed.removeSubrange(maxTerms...)
       }
-      var order = Array(0..<candidates.count)  // positions in `candidates` / `spelled`
-      if let maxTerms = configuration.maxTerms, order.count > maxTerms {
-        order.parallelSort { a, b in
-          let ta = total(candidates[a]), tb = total(candidates[b])
-          return ta != tb ? ta > tb : compareBytes(spelled, a, b) < 0
-        }
-        order.removeSubrange(maxTerms...)
-      }
-      // Byte order, on all cores. Each position carries its key's first eight bytes as a
-      // big-endian integer (zero-padded), so nearly every comparison is one integer compare,
-      // and only keys whose prefixes tie are compared in the arena.
-      var keyed = order.map { position in
-        (prefix: spelled.withKey(position) { TermTable.bigEndianPrefix($0) }, position: position)
-      }
-      keyed.parallelSort { a, b in
-        a.prefix != b.prefix
-          ? a.prefix < b.prefix : compareBytes(spelled, a.position, b.position) < 0
-      }
-      order = keyed.map(\.position)
+      keyed.parallelSort { $0.key < $1.key }
+      let order = keyed.map(\.candidate)  // the kept candidates, by column
       keyed = []
+      candidates = []
       var wordColumn = [Int32](repeating: -1, count: words.count)
       let pairNumbers = partitions.map(\.count).max().map { $0 * partitionCount } ?? 0
       var pairColumn = [Int32](repeating: -1, count: pairNumbers)
-      for (column, position) in order.enumerated() {
-        let candidate = candidates[position]
+      for (column, candidate) in order.enumerated() {
         if candidate < words.count {
           wordColumn[candidate] = Int32(column)
         } else {
           pairColumn[candidate - words.count] = Int32(column)
         }
       }
-      let terms = StringTable(orderedKeysOf: spelled, order)
+      func wordLength(_ id: Int) -> Int { words.starts[id + 1] - words.starts[id] }
+      let terms = StringTable(count: order.count) { column in
+        let candidate = order[column]
+        if candidate < words.count { return wordLength(candidate) }
+        let key = pairKey(candidate - words.count)
+        return wordLength(Int(key >> 32)) + 1 + wordLength(Int(key & 0xFFFF_FFFF))
+      } write: { column, target in
+        let candidate = order[column]
+        if candidate < words.count {
+          words.withKey(candidate) { target.update(from: $0.baseAddress!, count: $0.count) }
+          return
+        }
+        let key = pairKey(candidate - words.count)
+        let first = Int(key >> 32), second = Int(key & 0xFFFF_FFFF)
+        words.withKey(first) { target.update(from: $0.baseAddress!, count: $0.count) }
+        target[wordLength(first)] = 0x20
+        words.withKey(second) {
+          (target + wordLength(first) + 1).update(from: $0.baseAddress!, count: $0.count)
+        }
+      }
       let idf = Storage<Float>(count: order.count) { idf in
-        for (column, position) in order.enumerated() {
-          let df = Double(frequency(candidates[position]))
+        for (column, candidate) in order.enumerated() {
+          let df = Double(frequency(candidate))
           idf[column] = Float(log((1 + Double(n)) / (1 + df)) + 1)
         }
       }
