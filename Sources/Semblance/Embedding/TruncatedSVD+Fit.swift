@@ -360,11 +360,24 @@ extension TruncatedSVD {
     let capacity = min(blockRows, max(rows, 1)) * width
     var a64 = [Double](repeating: 0, count: capacity), b64 = a64
     var start = 0
+    let tasks = rows < blockRows ? 1 : processorCount
     while start < rows {
       let count = min(blockRows, rows - start)
-      for index in 0..<(count * width) {
-        a64[index] = Double(a[start * width + index])
-        b64[index] = Double(b[start * width + index])
+      a.withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+          a64.withUnsafeMutableBufferPointer { a64 in
+            b64.withUnsafeMutableBufferPointer { b64 in
+              let targets = UnsafeSendable((a64, b64))
+              parallelForEach(chunks: tasks) { task in
+                let (a64, b64) = targets.value
+                for index in chunkRange(task, of: tasks, count: count * width) {
+                  a64[index] = Double(a[start * width + index])
+                  b64[index] = Double(b[start * width + index])
+                }
+              }
+            }
+          }
+        }
       }
       a64.withUnsafeBufferPointer { a64 in
         b64.withUnsafeBufferPointer { b64 in
