@@ -311,33 +311,38 @@ extension TfidfVectorizer {
       var wordColumn = [Int32](repeating: -1, count: words.count)
       let pairNumbers = partitions.map(\.count).max().map { $0 * partitionCount } ?? 0
       var pairColumn = [Int32](repeating: -1, count: pairNumbers)
+      // Each column's words: the first word's id in the upper half, and the second's id + 1
+      // in the lower (0 for a single word).
+      var spellings = [UInt64](repeating: 0, count: order.count)
       for (column, candidate) in order.enumerated() {
         if candidate < words.count {
           wordColumn[candidate] = Int32(column)
+          spellings[column] = UInt64(candidate) << 32
         } else {
           pairColumn[candidate - words.count] = Int32(column)
+          spellings[column] = pairKey(candidate - words.count) + 1
         }
       }
-      func wordLength(_ id: Int) -> Int { words.starts[id + 1] - words.starts[id] }
-      let terms = StringTable(count: order.count) { column in
-        let candidate = order[column]
-        if candidate < words.count { return wordLength(candidate) }
-        let key = pairKey(candidate - words.count)
-        return wordLength(Int(key >> 32)) + 1 + wordLength(Int(key & 0xFFFF_FFFF))
-      } write: { column, target in
-        let candidate = order[column]
-        if candidate < words.count {
-          words.withKey(candidate) { target.update(from: $0.baseAddress!, count: $0.count) }
-          return
-        }
-        let key = pairKey(candidate - words.count)
-        let first = Int(key >> 32), second = Int(key & 0xFFFF_FFFF)
-        words.withKey(first) { target.update(from: $0.baseAddress!, count: $0.count) }
-        target[wordLength(first)] = 0x20
-        words.withKey(second) {
-          (target + wordLength(first) + 1).update(from: $0.baseAddress!, count: $0.count)
+      let terms = words.arena.withUnsafeBufferPointer { arena in
+        words.starts.withUnsafeBufferPointer { starts in
+          spellings.withUnsafeBufferPointer { spellings in
+            StringTable(count: spellings.count) { column in
+              let first = Int(spellings[column] >> 32), second = Int(spellings[column] & 0xFFFF_FFFF) - 1
+              let length = starts[first + 1] - starts[first]
+              return second < 0 ? length : length + 1 + starts[second + 1] - starts[second]
+            } write: { column, target in
+              let first = Int(spellings[column] >> 32), second = Int(spellings[column] & 0xFFFF_FFFF) - 1
+              let length = starts[first + 1] - starts[first]
+              target.update(from: arena.baseAddress! + starts[first], count: length)
+              guard second >= 0 else { return }
+              target[length] = 0x20
+              (target + length + 1).update(
+                from: arena.baseAddress! + starts[second], count: starts[second + 1] - starts[second])
+            }
+          }
         }
       }
+      spellings = []
       let idf = Storage<Float>(count: order.count) { idf in
         for (column, candidate) in order.enumerated() {
           let df = Double(frequency(candidate))
