@@ -158,6 +158,33 @@ struct PairMergeTable {
 
   var count: Int { keys.count }
 
+  /// A lane's pair to merge: its key under global word ids, its id in the lane, its
+  /// document frequency and total there.
+  struct Entry {
+    var key: UInt64
+    var local: Int32
+    var documents: Int32
+    var total: Int64
+  }
+
+  /// Adds every entry in order, calling `assign` with each one's lane id and merged id.
+  /// The slot of the entry a few places ahead is loaded while this one is added, so the
+  /// cache misses of a table far larger than the caches overlap.
+  mutating func merge(_ entries: [Entry], assign: (_ local: Int32, _ id: Int32) -> Void) {
+    let distance = 8
+    var sink: UInt64 = 0
+    for index in entries.indices {
+      if index + distance < entries.count {
+        let ahead = Int(truncatingIfNeeded: PairTable.hash(entries[index + distance].key)) & mask
+        sink &+= slots[ahead].key
+      }
+      let entry = entries[index]
+      assign(entry.local, add(entry.key, documents: entry.documents, total: entry.total))
+    }
+    // Keeps the loads from being optimised away; never true in practice.
+    if sink == 0x5EED_5EED_5EED_5EED { keys.reserveCapacity(0) }
+  }
+
   /// Adds a pair's document frequency and total and returns its id.
   mutating func add(_ key: UInt64, documents frequency: Int32, total: Int64) -> Int32 {
     var slot = Int(truncatingIfNeeded: PairTable.hash(key)) & mask

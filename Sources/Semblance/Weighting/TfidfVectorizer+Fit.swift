@@ -223,10 +223,32 @@ extension TfidfVectorizer {
       // 2. Merge the lanes' bigrams, keyed by their words' global ids, into one table per
       //    partition of the key hashes, all partitions at once. A merged pair's global
       //    number is `id * partitionCount + partition`.
+      //    First each lane, on a core of its own, rewrites its pairs under global ids and
+      //    deals them into one list per partition, in slot order, and frees its table; then
+      //    each partition merges its lists in lane order. Every table slot is read once, and
+      //    the list lets a merge ask for the slot of a pair a few pairs ahead.
       let partitionCount = countsPairs ? processorCount : 1
+      let lanePairCounts = lanes.map(\.pairs.count)
+      var dealt: [[[PairMergeTable.Entry]]] = parallelMap(chunks: lanes.count) { laneIndex in
+        let lane = lanes[laneIndex]
+        let wordMap = wordMaps[laneIndex]
+        var lists = [[PairMergeTable.Entry]](repeating: [], count: partitionCount)
+        for partition in 0..<partitionCount {
+          lists[partition].reserveCapacity(lane.pairs.count / partitionCount + lane.pairs.count / 16 + 16)
+        }
+        lane.pairs.forEachPair { key, local, documents, total in
+          let global = PairTable.key(wordMap[Int(key >> 32)], wordMap[Int(key & 0xFFFF_FFFF)])
+          let partition = Int(PairTable.hash(global) >> 40) % partitionCount
+          lists[partition].append(
+            PairMergeTable.Entry(key: global, local: local, documents: documents, total: total))
+        }
+        // The lanes' bigram tables are the largest structure of counting; free them now.
+        lane.pairs = PairTable(minimumCapacity: 0)
+        return lists
+      }
       // Each lane's map is written by every partition task, at disjoint positions.
-      let maps = lanes.map { lane in
-        let map = UnsafeMutableBufferPointer<Int32>.allocate(capacity: max(lane.pairs.count, 1))
+      let maps = lanePairCounts.map { count in
+        let map = UnsafeMutableBufferPointer<Int32>.allocate(capacity: max(count, 1))
         map.initialize(repeating: 0)
         return map
       }
@@ -234,22 +256,18 @@ extension TfidfVectorizer {
       let sharedMaps = UnsafeSendable(maps)
       let partitions: [PairMergeTable] = parallelMap(chunks: partitionCount) { partition in
         var table = PairMergeTable(
-          minimumCapacity: (lanes.map(\.pairs.count).max() ?? 16) / partitionCount)
-        for (laneIndex, lane) in lanes.enumerated() {
-          let wordMap = wordMaps[laneIndex]
+          minimumCapacity: (lanePairCounts.max() ?? 16) / partitionCount)
+        for laneIndex in lanes.indices {
           let map = sharedMaps.value[laneIndex]
-          lane.pairs.forEachPair { key, local, documents, total in
-            let global = PairTable.key(wordMap[Int(key >> 32)], wordMap[Int(key & 0xFFFF_FFFF)])
-            guard Int(PairTable.hash(global) >> 40) % partitionCount == partition else { return }
-            let id = table.add(global, documents: documents, total: total)
-            map[Int(local)] = id * Int32(partitionCount) + Int32(partition)
+          let number = Int32(partitionCount), offset = Int32(partition)
+          table.merge(dealt[laneIndex][partition]) { local, id in
+            map[Int(local)] = id * number + offset
           }
         }
         return table
       }
-      let pairMaps = maps.enumerated().map { Array($1.prefix(lanes[$0].pairs.count)) }
-      // The lanes' bigram tables are the largest structure of counting; free them now.
-      for lane in lanes { lane.pairs = PairTable(minimumCapacity: 0) }
+      dealt = []
+      let pairMaps = maps.enumerated().map { Array($1.prefix(lanePairCounts[$0])) }
 
       // 3. Prune by document frequency. A candidate is a word id, or a pair's global number
       //    plus `words.count`.
