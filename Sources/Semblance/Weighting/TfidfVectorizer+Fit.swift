@@ -382,6 +382,8 @@ extension TfidfVectorizer {
         lane.terms = []
         lane.counts = []
         var block = RowBlock()
+        // Pruning keeps most entries: room for all of them spares the regrowth copies.
+        block.reserveCapacity(rows: lane.documentEnds.count, entries: terms.count)
         var start = 0
         var entries: [UInt64] = []
         wordColumns.withUnsafeBufferPointer { wordColumns in
@@ -496,6 +498,12 @@ struct RowBlock {
   private static func termFrequency(_ count: Int32, sublinear: Bool) -> Double {
     guard sublinear else { return Double(count) }
     return Int(count) < sublinearTable.count ? sublinearTable[Int(count)] : 1 + log(Double(count))
+  }
+
+  mutating func reserveCapacity(rows: Int, entries: Int) {
+    rowLengths.reserveCapacity(rows)
+    indices.reserveCapacity(entries)
+    values.reserveCapacity(entries)
   }
 
   /// A row entry for ``append(entries:idf:sublinearTF:)``: the column in the upper half,
