@@ -1,3 +1,5 @@
+import CSemblanceKernels
+
 /// A hash table from pairs of 32-bit term ids (a bigram) to dense 32-bit ids, assigned in
 /// order of first insertion, that also counts them.
 ///
@@ -56,11 +58,13 @@ final class PairTable {
     return h
   }
 
-  /// Loads the home slot of `key` and returns a value derived from it, so that a loop of
-  /// touches issues independent loads the processor overlaps; the result is meaningless.
+  /// Asks for the home slot of `key`, so that a loop of touches starts the cache misses of
+  /// a whole segment before a loop of ``count(_:weight:document:)`` needs them. A prefetch
+  /// retires at once, so the misses in flight are bounded by the memory system, not by the
+  /// instructions waiting on them.
   @inline(__always)
-  func touch(_ key: UInt64) -> UInt64 {
-    slots[Int(truncatingIfNeeded: PairTable.hash(key)) & mask].key
+  func touch(_ key: UInt64) {
+    semblance_prefetch(slots + (Int(truncatingIfNeeded: PairTable.hash(key)) & mask))
   }
 
   /// Grows the table, if needed, so that `additional` new keys fit without growing again:
@@ -168,21 +172,18 @@ struct PairMergeTable {
   }
 
   /// Adds every entry in order, calling `assign` with each one's lane id and merged id.
-  /// The slot of the entry a few places ahead is loaded while this one is added, so the
+  /// The slot of the entry a few places ahead is asked for while this one is added, so the
   /// cache misses of a table far larger than the caches overlap.
   mutating func merge(_ entries: [Entry], assign: (_ local: Int32, _ id: Int32) -> Void) {
     let distance = 8
-    var sink: UInt64 = 0
     for index in entries.indices {
       if index + distance < entries.count {
         let ahead = Int(truncatingIfNeeded: PairTable.hash(entries[index + distance].key)) & mask
-        sink &+= slots[ahead].key
+        slots.withUnsafeBufferPointer { semblance_prefetch($0.baseAddress! + ahead) }
       }
       let entry = entries[index]
       assign(entry.local, add(entry.key, documents: entry.documents, total: entry.total))
     }
-    // Keeps the loads from being optimised away; never true in practice.
-    if sink == 0x5EED_5EED_5EED_5EED { keys.reserveCapacity(0) }
   }
 
   /// Adds a pair's document frequency and total and returns its id.

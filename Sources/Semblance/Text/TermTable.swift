@@ -1,3 +1,5 @@
+import CSemblanceKernels
+
 /// A hash table from byte strings (UTF-8 terms) to dense 32-bit ids, assigned in order of
 /// first insertion.
 ///
@@ -54,17 +56,15 @@ struct TermTable {
     }
   }
 
-  /// Loads the home slot of a key with this hash and returns a value derived from it, so
-  /// that a loop of touches issues independent loads the processor overlaps before a loop
-  /// of ``insert(_:hash:)`` uses them; the result is meaningless.
+  /// Asks for the home slot of a key with this hash (its id and its hash), so that a loop of
+  /// touches starts the cache misses of a whole segment before a loop of
+  /// ``insert(_:hash:)`` needs them. A prefetch retires at once, so the misses in flight
+  /// are bounded by the memory system, not by the instructions waiting on them.
   @inline(__always)
-  func touch(hash: UInt64) -> UInt64 {
+  func touch(hash: UInt64) {
     let slot = Int(truncatingIfNeeded: hash) & mask
-    return slotIDs.withUnsafeBufferPointer { ids in
-      slotHashes.withUnsafeBufferPointer { hashes in
-        UInt64(UInt32(bitPattern: ids[slot])) &+ hashes[slot]
-      }
-    }
+    slotIDs.withUnsafeBufferPointer { semblance_prefetch($0.baseAddress! + slot) }
+    slotHashes.withUnsafeBufferPointer { semblance_prefetch($0.baseAddress! + slot) }
   }
 
   /// The id of `key`, inserting it first when it is absent.

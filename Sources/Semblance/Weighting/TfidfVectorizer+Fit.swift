@@ -97,7 +97,6 @@ extension TfidfVectorizer {
       var touchedWords: [Int32] = [], touchedPairs: [Int] = []
       var ids: [Int32] = []
       var hashes: [UInt64] = []
-      var sink: UInt64 = 0
       let pairs = lane.pairs
       for paper in papers {
         // Unique per lane over all batches: the pair table's slots keep their marks.
@@ -119,7 +118,7 @@ extension TfidfVectorizer {
               let hash = TermTable.hash(
                 UnsafeBufferPointer(rebasing: segment[starts[token]..<ends[token]]))
               hashes.append(hash)
-              sink &+= words.touch(hash: hash)
+              words.touch(hash: hash)
             }
             for token in 0..<tokens {
               let id = words.insert(
@@ -146,7 +145,7 @@ extension TfidfVectorizer {
           // Start every slot load of the segment before using any: the table is far larger
           // than the caches, and independent loads overlap where dependent ones queue.
           for token in 1..<tokens {
-            sink &+= pairs.touch(PairTable.key(ids[token - 1], ids[token]))
+            pairs.touch(PairTable.key(ids[token - 1], ids[token]))
           }
           for token in 1..<tokens {
             let slot = pairs.count(
@@ -170,8 +169,6 @@ extension TfidfVectorizer {
         touchedPairs.removeAll(keepingCapacity: true)
         documentEnds.append(terms.count)
       }
-      // Keeps the touch loads from being optimised away; never true in practice.
-      if sink == 0x5EED_5EED_5EED_5EED { documentEnds.reserveCapacity(0) }
     }
 
     /// Each word's position in the byte order of all of them, on all cores. Each word carries
