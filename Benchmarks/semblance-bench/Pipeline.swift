@@ -301,8 +301,8 @@ struct Pipeline {
 ///
 /// - sparse products: q + 2 products X (Xᵀ Q) (q + 1 iterates and the one that forms B Bᵀ),
 ///   two passes of 2·nnz·w each, and the pass that forms V, 2·nnz·k;
-/// - CholeskyQR2 of each of the q + 1 iterates: twice a Gram matrix (2·n·w²) and a
-///   triangular solve (n·w²);
+/// - orthonormalising the q + 1 iterates: a Gram matrix (2·n·w²) and a triangular solve
+///   (n·w²) per CholeskyQR pass, one pass for each iterate but the last, which gets two;
 /// - Qᵀ Y for B Bᵀ, 2·n·w², and U Σ = Q (W Σ), 2·n·w·k.
 ///
 /// It ignores the small eigendecomposition (O(w³)) and the explained-variance pass. The exact
@@ -326,7 +326,7 @@ struct SVDFlopModel {
     let wd = Double(w), kd = Double(k), qd = Double(q)
     let nnz = Double(index.tfidf.nonzeroCount)
     let sparse = (2 * qd + 4) * 2 * nnz * wd + 2 * nnz * kd
-    let qr = 6 * n * wd * wd * (qd + 1)
+    let qr = 3 * n * wd * wd * (qd + 2)
     let dense = 2 * n * wd * wd + 2 * n * wd * kd
     flops = sparse + qr + dense
     powerIterations = q
