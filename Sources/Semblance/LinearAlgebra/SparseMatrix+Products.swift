@@ -324,6 +324,15 @@ struct RegisterRow16: RegisterRow {
     add(a2, 32)
     add(a3, 48)
   }
+
+  /// Writes the 16 floats to `row`.
+  @inline(__always)
+  func store(to row: UnsafeMutableRawPointer) {
+    row.storeBytes(of: a0, toByteOffset: 0, as: SIMD4<Float>.self)
+    row.storeBytes(of: a1, toByteOffset: 16, as: SIMD4<Float>.self)
+    row.storeBytes(of: a2, toByteOffset: 32, as: SIMD4<Float>.self)
+    row.storeBytes(of: a3, toByteOffset: 48, as: SIMD4<Float>.self)
+  }
 }
 
 extension RegisterRow16: PackedRegisterRow {
@@ -345,86 +354,43 @@ extension RegisterRow16: PackedRegisterRow {
   }
 }
 
-/// Thirty-two floats held in eight 4-lane registers: the accumulator of the 32-column sparse
-/// kernels. Eight SSE registers, so nothing spills on baseline x86-64 (sixteen-lane vectors
-/// would need all sixteen).
-struct RegisterRow32: RegisterRow {
-  var a0 = SIMD4<Float>(), a1 = SIMD4<Float>(), a2 = SIMD4<Float>(), a3 = SIMD4<Float>()
-  var a4 = SIMD4<Float>(), a5 = SIMD4<Float>(), a6 = SIMD4<Float>(), a7 = SIMD4<Float>()
+/// Thirty-two floats held in eight 4-lane registers, as two sixteen-float halves: the
+/// accumulator of the 32-column sparse kernels. Eight SSE registers, so nothing spills on
+/// baseline x86-64 (sixteen-lane vectors would need all sixteen).
+struct RegisterRow32: PackedRegisterRow {
+  var low = RegisterRow16(), high = RegisterRow16()
 
   static var floats: Int { 32 }
 
-  /// `self += scale · row`, for the 32 floats at `row`.
   @inline(__always)
   mutating func add(_ scale: Float, timesRowAt row: UnsafeRawPointer) {
-    let value = SIMD4<Float>(repeating: scale)
-    a0 += value * row.loadUnaligned(fromByteOffset: 0, as: SIMD4<Float>.self)
-    a1 += value * row.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self)
-    a2 += value * row.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self)
-    a3 += value * row.loadUnaligned(fromByteOffset: 48, as: SIMD4<Float>.self)
-    a4 += value * row.loadUnaligned(fromByteOffset: 64, as: SIMD4<Float>.self)
-    a5 += value * row.loadUnaligned(fromByteOffset: 80, as: SIMD4<Float>.self)
-    a6 += value * row.loadUnaligned(fromByteOffset: 96, as: SIMD4<Float>.self)
-    a7 += value * row.loadUnaligned(fromByteOffset: 112, as: SIMD4<Float>.self)
+    low.add(scale, timesRowAt: row)
+    high.add(scale, timesRowAt: row + 64)
   }
 
-  /// `row += scale · self`, for the 32 floats at `row`.
   @inline(__always)
   func add(scaledBy scale: Float, into row: UnsafeMutableRawPointer) {
-    let value = SIMD4<Float>(repeating: scale)
-    @inline(__always)
-    func add(_ sum: SIMD4<Float>, _ offset: Int) {
-      row.storeBytes(
-        of: row.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self) + value * sum,
-        toByteOffset: offset, as: SIMD4<Float>.self)
-    }
-    add(a0, 0)
-    add(a1, 16)
-    add(a2, 32)
-    add(a3, 48)
-    add(a4, 64)
-    add(a5, 80)
-    add(a6, 96)
-    add(a7, 112)
+    low.add(scaledBy: scale, into: row)
+    high.add(scaledBy: scale, into: row + 64)
   }
 
   /// Writes the 32 floats to `row`.
   @inline(__always)
   func store(to row: UnsafeMutableRawPointer) {
-    row.storeBytes(of: a0, toByteOffset: 0, as: SIMD4<Float>.self)
-    row.storeBytes(of: a1, toByteOffset: 16, as: SIMD4<Float>.self)
-    row.storeBytes(of: a2, toByteOffset: 32, as: SIMD4<Float>.self)
-    row.storeBytes(of: a3, toByteOffset: 48, as: SIMD4<Float>.self)
-    row.storeBytes(of: a4, toByteOffset: 64, as: SIMD4<Float>.self)
-    row.storeBytes(of: a5, toByteOffset: 80, as: SIMD4<Float>.self)
-    row.storeBytes(of: a6, toByteOffset: 96, as: SIMD4<Float>.self)
-    row.storeBytes(of: a7, toByteOffset: 112, as: SIMD4<Float>.self)
+    low.store(to: row)
+    high.store(to: row + 64)
   }
-}
 
-extension RegisterRow32: PackedRegisterRow {
+  // The packed layout of 32 columns is two packed 16-column rows, one after the other.
   @inline(__always)
   mutating func add(_ scale: Float, timesPackedRowAt row: UnsafeRawPointer) {
-    let value = SIMD4<Float>(repeating: scale)
-    let w0 = row.loadUnaligned(fromByteOffset: 0, as: SIMD4<UInt32>.self)
-    let w1 = row.loadUnaligned(fromByteOffset: 16, as: SIMD4<UInt32>.self)
-    let w2 = row.loadUnaligned(fromByteOffset: 32, as: SIMD4<UInt32>.self)
-    let w3 = row.loadUnaligned(fromByteOffset: 48, as: SIMD4<UInt32>.self)
-    a0 += value * BFloat16.low(w0)
-    a1 += value * BFloat16.high(w0)
-    a2 += value * BFloat16.low(w1)
-    a3 += value * BFloat16.high(w1)
-    a4 += value * BFloat16.low(w2)
-    a5 += value * BFloat16.high(w2)
-    a6 += value * BFloat16.low(w3)
-    a7 += value * BFloat16.high(w3)
+    low.add(scale, timesPackedRowAt: row)
+    high.add(scale, timesPackedRowAt: row + 32)
   }
 
   @inline(__always)
   func pack(into row: UnsafeMutableRawPointer) {
-    row.storeBytes(of: BFloat16.pack(low: a0, high: a1), toByteOffset: 0, as: SIMD4<UInt32>.self)
-    row.storeBytes(of: BFloat16.pack(low: a2, high: a3), toByteOffset: 16, as: SIMD4<UInt32>.self)
-    row.storeBytes(of: BFloat16.pack(low: a4, high: a5), toByteOffset: 32, as: SIMD4<UInt32>.self)
-    row.storeBytes(of: BFloat16.pack(low: a6, high: a7), toByteOffset: 48, as: SIMD4<UInt32>.self)
+    low.pack(into: row)
+    high.pack(into: row + 32)
   }
 }
