@@ -86,7 +86,11 @@ extension TruncatedSVD {
                 }
               }
             }
-            if GramProduct.storedWidth(pw) == 32 { run(RegisterRow32.self) } else { run(RegisterRow16.self) }
+            if GramProduct.storedWidth(pw) == 32 {
+              run(RegisterRow32.self)
+            } else {
+              run(RegisterRow16.self)
+            }
           }
         }
       }
@@ -113,7 +117,8 @@ extension TruncatedSVD {
           if position + prefetchDistance < limit {
             semblance_prefetch(source + Int(indices[position + prefetchDistance]) * Row.packedBytes)
           }
-          sum.add(values[position], timesPackedRowAt: source + Int(indices[position]) * Row.packedBytes)
+          let row = source + Int(indices[position]) * Row.packedBytes
+          sum.add(values[position], timesPackedRowAt: row)
         }
         finish(row, sum)
       }

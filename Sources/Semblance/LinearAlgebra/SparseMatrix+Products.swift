@@ -208,6 +208,8 @@ protocol RegisterRow {
   mutating func add(_ scale: Float, timesRowAt row: UnsafeRawPointer)
   /// `row += scale · self`, for the `floats` floats at `row`.
   func add(scaledBy scale: Float, into row: UnsafeMutableRawPointer)
+  /// Writes the `floats` floats to `row`.
+  func store(to row: UnsafeMutableRawPointer)
 }
 
 extension RegisterRow {
@@ -234,13 +236,11 @@ extension RegisterRow {
   @inline(__always)
   func store(to target: UnsafeMutablePointer<Float>, count: Int) {
     if count == Self.floats {
-      target.update(repeating: 0, count: count)
-      add(scaledBy: 1, into: UnsafeMutableRawPointer(target))
+      store(to: UnsafeMutableRawPointer(target))
       return
     }
     withUnsafeTemporaryAllocation(of: Float.self, capacity: Self.floats) { row in
-      row.initialize(repeating: 0)
-      add(scaledBy: 1, into: UnsafeMutableRawPointer(row.baseAddress!))
+      store(to: UnsafeMutableRawPointer(row.baseAddress!))
       target.update(from: row.baseAddress!, count: count)
     }
   }
