@@ -92,14 +92,6 @@ struct TermTable {
     return id
   }
 
-  /// Appends a key without hashing it, for a table used only as a list of byte strings
-  /// (`find` and `insert` must not be used on it afterwards).
-  mutating func appendUnchecked(_ key: UnsafeBufferPointer<UInt8>) -> Int32 {
-    arena.append(contentsOf: key)
-    starts.append(arena.count)
-    return Int32(count - 1)
-  }
-
   /// Inserts a string key.
   @discardableResult
   mutating func insert(_ key: String) -> Int32 {
