@@ -230,9 +230,9 @@ extension TfidfVectorizer {
         let lane = lanes[laneIndex]
         let wordMap = wordMaps[laneIndex]
         var lists = [[PairMergeTable.Entry]](repeating: [], count: partitionCount)
-        for partition in 0..<partitionCount {
-          lists[partition].reserveCapacity(lane.pairs.count / partitionCount + lane.pairs.count / 16 + 16)
-        }
+        // An even share each, and a little more for the hash's unevenness.
+        let share = lane.pairs.count / partitionCount + lane.pairs.count / 16 + 16
+        for partition in 0..<partitionCount { lists[partition].reserveCapacity(share) }
         lane.pairs.forEachPair { key, local, documents, total in
           let global = PairTable.key(wordMap[Int(key >> 32)], wordMap[Int(key & 0xFFFF_FFFF)])
           let partition = Int(PairTable.hash(global) >> 40) % partitionCount
@@ -342,11 +342,13 @@ extension TfidfVectorizer {
         words.starts.withUnsafeBufferPointer { starts in
           spellings.withUnsafeBufferPointer { spellings in
             StringTable(count: spellings.count) { column in
-              let first = Int(spellings[column] >> 32), second = Int(spellings[column] & 0xFFFF_FFFF) - 1
+              let first = Int(spellings[column] >> 32)
+              let second = Int(spellings[column] & 0xFFFF_FFFF) - 1
               let length = starts[first + 1] - starts[first]
               return second < 0 ? length : length + 1 + starts[second + 1] - starts[second]
             } write: { column, target in
-              let first = Int(spellings[column] >> 32), second = Int(spellings[column] & 0xFFFF_FFFF) - 1
+              let first = Int(spellings[column] >> 32)
+              let second = Int(spellings[column] & 0xFFFF_FFFF) - 1
               let length = starts[first + 1] - starts[first]
               target.update(from: arena.baseAddress! + starts[first], count: length)
               guard second >= 0 else { return }
