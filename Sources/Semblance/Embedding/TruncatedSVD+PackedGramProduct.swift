@@ -16,8 +16,10 @@ extension TruncatedSVD {
   /// so there are no partial sums to add up, and every row's sum runs in the same order
   /// whatever the number of tasks.
   ///
-  /// Rounding the gathered rows to bfloat16 (8 significant bits) perturbs each power
-  /// iterate by about 2⁻⁹ relative. The range finder only needs the iterate's span, and each
+  /// Rounding the gathered rows to bfloat16 (8 significant bits: each value within 2⁻⁸ of
+  /// itself, relatively) perturbs each entry of a power iterate by at most about 2·2⁻⁸ of the
+  /// sum of its terms' magnitudes, and far less where many terms add up with independent
+  /// rounding errors. The range finder only needs the iterate's span, and each
   /// iteration's error is damped by the next; the last product, which forms B Bᵀ, stays in
   /// Float32 (``GramProduct``), so the Rayleigh–Ritz step is exact on the subspace found.
   struct PackedGramProduct {
