@@ -258,9 +258,10 @@ extension TruncatedSVD {
   /// algorithms 4.3/4.4 and 5.1).
   ///
   /// Every iterate lives on the document side (n × width): one power iteration is
-  /// `Q ← orth(X Xᵀ Q)`, computed panel by panel (``GramProduct``). B Bᵀ = Qᵀ (X Xᵀ Q) is one
-  /// more such product, and V = Xᵀ (U Σ) Σ⁻² is formed from X's rows after Xᵀ and Q are
-  /// freed, so the only vocabulary-sized block ever held is V itself, and never beside Xᵀ.
+  /// `Q ← orth(X Xᵀ Q)`, the product computed panel by panel from rows rounded to bfloat16
+  /// (``PackedGramProduct``). B Bᵀ = Qᵀ (X Xᵀ Q) is one more product, in Float32
+  /// (``GramProduct``), and V = Xᵀ (U Σ) Σ⁻² is formed from X's rows after Xᵀ and Q are
+  /// freed, so V, the largest block, is never held beside Xᵀ.
   static func randomized(_ x: SparseMatrix, k: Int, configuration: Configuration) throws -> Factors {
     let n = x.rows, m = x.columns
     let width = min(k + configuration.oversampling, min(n, m))
@@ -457,11 +458,12 @@ extension TruncatedSVD {
     }
   }
 
-  /// `X Xᵀ Q` for a row-major n × width Q, in column panels of at most 32, each fused term by
-  /// term: for term t, `z = Σ_d X[d,t] Q[d]` over its posting list, then `Y[d] += X[d,t] z`
-  /// over the same list. Only document-side panels (n × 32 floats: the input and one partial
-  /// sum per task) are touched at random, so no vocabulary-sized block is ever held, and the
-  /// random-access working set is a quarter of a full-width iterate.
+  /// `X Xᵀ Q` in Float32 (the product that forms B Bᵀ) for a row-major n × width Q, in column
+  /// panels of at most 32, each fused term by term: for term t, `z = Σ_d X[d,t] Q[d]` over
+  /// its posting list, then `Y[d] += X[d,t] z` over the same list. Only document-side panels
+  /// (n × 32 floats: the input and one partial sum per task) are touched at random, so no
+  /// vocabulary-sized block is ever held, and the random-access working set is a quarter of a
+  /// full-width iterate.
   ///
   /// A panel is stored 16 or 32 floats wide (one or two cache lines a row), narrower panels
   /// padded with zero columns, so that every panel runs a register-held kernel: the last
