@@ -414,16 +414,10 @@ extension TruncatedSVD {
       guard !terms.isEmpty else { return }
       let lower = Int32(terms.lowerBound), upper = Int32(terms.upperBound)
       for document in 0..<x.rows {
-        let start = Int(offsets[document]), end = Int(offsets[document + 1])
-        if start == end { continue }
+        let end = Int(offsets[document + 1])
         // The row's columns are sorted: skip to the first one in this task's range.
-        var low = start, high = end
-        while low < high {
-          let middle = (low + high) >> 1
-          if indices[middle] < lower { low = middle + 1 } else { high = middle }
-        }
+        var position = x.firstPosition(inRow: document, atOrAfter: lower)
         let row = UnsafeRawPointer(e + document * width)
-        var position = low
         while position < end {
           let term = indices[position]
           if term >= upper { break }
@@ -656,13 +650,8 @@ extension TruncatedSVD {
       var sums = [Double](repeating: 0, count: columns.count)
       var squares: Double = 0
       for row in 0..<x.rows {
-        var low = Int(offsets[row]), high = Int(offsets[row + 1])
-        let end = high
-        while low < high {
-          let middle = (low + high) >> 1
-          if indices[middle] < lower { low = middle + 1 } else { high = middle }
-        }
-        var position = low
+        let end = Int(offsets[row + 1])
+        var position = x.firstPosition(inRow: row, atOrAfter: lower)
         while position < end && indices[position] < upper {
           let v = Double(values[position])
           sums[Int(indices[position] - lower)] += v

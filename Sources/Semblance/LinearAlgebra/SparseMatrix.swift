@@ -99,13 +99,21 @@ public struct SparseMatrix: Sendable {
   /// - Complexity: O(log of the row's non-zeros).
   public subscript(row: Int, column: Int) -> Float {
     precondition(row >= 0 && row < rows && column >= 0 && column < columns, "index out of range")
-    let (indices, values) = rowBuffers(row)
-    var low = 0, high = indices.count
+    let position = firstPosition(inRow: row, atOrAfter: Int32(column))
+    return position < Int(offsets[row + 1]) && Int(indices[position]) == column
+      ? storedValues[position] : 0
+  }
+
+  /// The storage position of the first entry of `row` whose column is at least `column`
+  /// (the row's end position when there is none), by binary search over its sorted columns.
+  @inline(__always)
+  func firstPosition(inRow row: Int, atOrAfter column: Int32) -> Int {
+    var low = Int(offsets[row]), high = Int(offsets[row + 1])
     while low < high {
-      let middle = (low + high) / 2
-      if Int(indices[middle]) < column { low = middle + 1 } else { high = middle }
+      let middle = (low + high) >> 1
+      if indices[middle] < column { low = middle + 1 } else { high = middle }
     }
-    return low < indices.count && Int(indices[low]) == column ? values[low] : 0
+    return low
   }
 
   /// The row offsets, column indices and values, as copies.
