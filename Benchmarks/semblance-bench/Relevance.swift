@@ -3,16 +3,18 @@ import Foundation
 import Semblance
 
 extension BenchCommand {
-  /// `semblance-bench relevance --corpus FILE [--alphas 1,0.8,0.65,0.5,0.35,0.2] [--candidates 100]`
+  /// `semblance-bench relevance --corpus FILE [--alphas 1,0.8,0.65,0.5,0.35,0.2]
+  /// [--feedback 0,10] [--feedback-weights 0.8] [--candidates 100]`
   struct Relevance: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Label agreement (P@k) of the LSA and hybrid rankings at several α, on one index.",
       discussion: """
         Builds one index of a labelled corpus with the default configuration, then ranks every
-        paper's k most related papers with each α of --alphas (α = 1 is LSA alone) and each
-        LSA candidate count of --candidates, exactly as neighbors(count:) and
-        related(to:count:) rank them, and prints P@k: the mean fraction of a paper's k
-        results that share its "label". Every paper is a query.
+        paper's k most related papers with each α of --alphas (α = 1 is LSA alone), each
+        relevance feedback of --feedback and --feedback-weights (0 papers: none) and each LSA
+        candidate count of --candidates, exactly as neighbors(count:) and related(to:count:)
+        rank them, and prints P@k: the mean fraction of a paper's k results that share its
+        "label". Every paper is a query.
         """)
 
     @Option(help: "A labelled corpus file (every record has a \"label\").")
@@ -22,6 +24,16 @@ extension BenchCommand {
       help: "Comma-separated α values (LSA weight of α·cos_LSA + (1−α)·cos_TFIDF).",
       transform: Self.parseList)
     var alphas: [Double] = [1, 0.8, 0.65, 0.5, 0.35, 0.2]
+
+    @Option(
+      help: "Comma-separated relevance feedback sizes: papers whose centroid refines the LSA query (0: no feedback).",
+      transform: Self.parseList)
+    var feedback: [Double] = [0, Double(RelevanceFeedback.default.papers)]
+
+    @Option(
+      help: "Comma-separated relevance feedback weights, in 0...1, tried with each size above 0.",
+      transform: Self.parseList)
+    var feedbackWeights: [Double] = [0.8]  // RelevanceFeedback.default.weight, as typed
 
     @Option(
       help: "Comma-separated LSA candidate counts re-ranked per paper (default: the library's max(100, 10·k)).",
@@ -50,6 +62,12 @@ extension BenchCommand {
       guard !alphas.isEmpty, alphas.allSatisfy({ (0...1).contains($0) }) else {
         throw ValidationError("--alphas must be numbers between 0 and 1")
       }
+      guard !feedback.isEmpty, feedback.allSatisfy({ $0 >= 0 && $0 == $0.rounded() }) else {
+        throw ValidationError("--feedback must be whole numbers of at least 0")
+      }
+      guard !feedbackWeights.isEmpty, feedbackWeights.allSatisfy({ (0...1).contains($0) }) else {
+        throw ValidationError("--feedback-weights must be numbers between 0 and 1")
+      }
       guard candidates.allSatisfy({ $0 >= 1 && $0 == $0.rounded() }) else {
         throw ValidationError("--candidates must be whole numbers of at least 1")
       }
@@ -73,22 +91,36 @@ extension BenchCommand {
       let queries = Array(0..<n)
       let candidateCounts: [Int?] = candidates.isEmpty ? [nil] : candidates.map { Int($0) }
 
+      // No feedback first, then every size with every weight.
+      var feedbacks: [(papers: Int, weight: Double)?] = []
+      for papers in feedback {
+        if papers == 0 {
+          feedbacks.append(nil)
+        } else {
+          for weight in feedbackWeights { feedbacks.append((Int(papers), weight)) }
+        }
+      }
       var rows: [RelevanceRow] = []
       for (group, candidateCount) in candidateCounts.enumerated() {
-        // LSA alone does not depend on the candidate count: score it once.
-        for alpha in alphas where group == 0 || alpha < 1 {
-          let graph = try index.neighbors(
-            count: count, exact: true, alpha: Float(alpha), candidates: candidateCount)
-          let lists = (0..<n).map { graph[$0].map(\.position) }
-          let precision = Quality.precisionAtK(
-            labels: labels, queries: queries, neighbours: lists, k: count)
-          rows.append(
-            RelevanceRow(
+        for alpha in alphas {
+          // LSA alone depends on neither the candidate count nor feedback: score it once.
+          for (number, feedback) in feedbacks.enumerated()
+          where alpha < 1 || (group == 0 && number == 0) {
+            let graph = try index.neighbors(
+              count: count, exact: true, alpha: Float(alpha),
+              feedback: feedback.map { RelevanceFeedback(papers: $0.papers, weight: Float($0.weight)) },
+              candidates: candidateCount)
+            let lists = (0..<n).map { graph[$0].map(\.position) }
+            let precision = Quality.precisionAtK(
+              labels: labels, queries: queries, neighbours: lists, k: count)
+            let row = RelevanceRow(
               alpha: alpha,
+              feedback: alpha >= 1 ? nil : feedback?.papers,
+              feedbackWeight: alpha >= 1 ? nil : feedback?.weight,
               candidates: alpha >= 1 ? nil : (candidateCount ?? max(100, 10 * count)),
-              precision: precision))
-          if !json {
-            standardError(String(format: "α %.2f: P@%d %.4f\n", alpha, count, precision))
+              precision: precision)
+            rows.append(row)
+            if !json { standardError("\(row.name): P@\(count) \(String(format: "%.4f", precision))\n") }
           }
         }
       }
@@ -110,10 +142,24 @@ extension BenchCommand {
 struct RelevanceRow: Codable, Sendable {
   /// The LSA weight; 1 is LSA alone.
   var alpha: Double
+  /// Papers in the relevance feedback centroid; nil for none (and for LSA alone).
+  var feedback: Int?
+  /// The relevance feedback weight; nil without feedback.
+  var feedbackWeight: Double?
   /// LSA candidates re-ranked per paper; nil for LSA alone.
   var candidates: Int?
   /// Mean label agreement of each paper's top k.
   var precision: Double
+
+  /// "LSA (α = 1)", "hybrid α = 0.50" or "hybrid α = 0.50, feedback 10 × 0.80".
+  var name: String {
+    if alpha >= 1 { return "LSA (α = 1)" }
+    var name = "hybrid α = \(String(format: "%.2f", alpha))"
+    if let feedback, let feedbackWeight {
+      name += ", feedback \(feedback) × \(String(format: "%.2f", feedbackWeight))"
+    }
+    return name
+  }
 }
 
 /// What `semblance-bench relevance` measured.
@@ -132,14 +178,13 @@ struct RelevanceReport: Codable, Sendable {
     let lsa = rows.first { $0.alpha >= 1 }?.precision
     var text = "corpus  \(corpus): \(papers) papers, \(labels) labels, \(terms) terms, "
     text += "\(dimensions) dimensions (built in \(String(format: "%.1f", buildSeconds)) s)\n\n"
-    text += "ranking                     candidates   P@\(k)   vs LSA\n"
-    text += "--------------------------  ----------  ------  ------\n"
+    text += "ranking                                 candidates   P@\(k)   vs LSA\n"
+    text += "--------------------------------------  ----------  ------  ------\n"
     for row in rows {
-      let name =
-        row.alpha >= 1 ? "LSA (α = 1)" : "hybrid α = \(String(format: "%.2f", row.alpha))"
+      let name = row.name
       let candidates = row.candidates.map(String.init) ?? "–"
       let gain = lsa.map { String(format: "%+.2f", 100 * (row.precision - $0)) } ?? ""
-      text += name.padding(toLength: 26, withPad: " ", startingAt: 0)
+      text += name.padding(toLength: 38, withPad: " ", startingAt: 0)
       text += "  " + String(repeating: " ", count: max(0, 10 - candidates.count)) + candidates
       text += "  " + String(format: "%.4f", row.precision)
       text += "  " + String(repeating: " ", count: max(0, 6 - gain.count)) + gain + "\n"

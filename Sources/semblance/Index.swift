@@ -62,6 +62,12 @@ extension SemblanceCommand {
     @Option(help: "Weight of LSA in the hybrid ranking score, 0...1 (default 0.5; 1 is pure LSA).")
     var alpha: Float?
 
+    @Option(help: "Relevance feedback: re-rank with the centroid of this many best first-pass results (default 10; 0 turns it off).")
+    var feedback: Int?
+
+    @Option(help: "The centroid's share of the LSA query in relevance feedback, 0...1 (default 0.8).")
+    var feedbackWeight: Float?
+
     @Option(help: "Random seed.")
     var seed: UInt64 = 0
 
@@ -83,6 +89,13 @@ extension SemblanceCommand {
       if let titleWeight, titleWeight < 1 { throw ValidationError("--title-weight must be at least 1") }
       if let maxTerms, maxTerms < 1 { throw ValidationError("--max-terms must be at least 1") }
       if let alpha, !(0...1).contains(alpha) { throw ValidationError("--alpha must be between 0 and 1") }
+      if let feedback, feedback < 0 { throw ValidationError("--feedback must be at least 0") }
+      if let feedbackWeight, !(0...1).contains(feedbackWeight) {
+        throw ValidationError("--feedback-weight must be between 0 and 1")
+      }
+      if feedback == 0 && feedbackWeight != nil {
+        throw ValidationError("--feedback-weight cannot be combined with --feedback 0")
+      }
       if let nprobe, nprobe < 1 { throw ValidationError("--nprobe must be at least 1") }
       if noStopWords && stopWordFile != nil {
         throw ValidationError("--no-stop-words and --stop-words cannot be combined")
@@ -99,6 +112,14 @@ extension SemblanceCommand {
       if let titleWeight { configuration.titleWeight = titleWeight }
       if noStopWords { configuration.stopWords = [] }
       if let alpha { configuration.alpha = alpha }
+      if feedback == 0 {
+        configuration.feedback = nil
+      } else if feedback != nil || feedbackWeight != nil {
+        var chosen = configuration.feedback ?? .default
+        if let feedback { chosen.papers = feedback }
+        if let feedbackWeight { chosen.weight = feedbackWeight }
+        configuration.feedback = chosen
+      }
       if stem { configuration.stemmer = .porter }
       configuration.seed = seed
       configuration.approximateSearch = ivf

@@ -109,7 +109,8 @@ extension SemblanceCommand {
         \(configuration.stemmer.map { ", \($0.rawValue.capitalized) stemming" } ?? "")
         weighting           \(configuration.sublinearTF ? "1 + ln(tf)" : "raw tf") × smoothed idf, \
         min df \(configuration.minDocumentFrequency.map(String.init) ?? "auto"), max df \(configuration.maxDocumentFrequency)
-        ranking             α = \(configuration.alpha) (α·LSA + (1−α)·TF-IDF)
+        ranking             α = \(configuration.alpha) (α·LSA + (1−α)·TF-IDF), \
+        \(Info.feedbackDescription(configuration))
         search              \(Info.searchDescription(report.approximateIndex))
 
         """
@@ -119,6 +120,13 @@ extension SemblanceCommand {
       for note in notes { text += "note: \(note)\n" }
       for topic in topics ?? [] { text += Self.describe(topic) }
       Terminal.standardOutput(text)
+    }
+
+    /// The relevance feedback of the re-ranking, or why there is none.
+    static func feedbackDescription(_ configuration: IndexConfiguration) -> String {
+      guard configuration.alpha < 1 else { return "no re-ranking" }
+      guard let feedback = configuration.feedback, feedback.weight > 0 else { return "no feedback" }
+      return "feedback from the \(feedback.papers) best, weight \(feedback.weight)"
     }
 
     /// "exact" or the IVF's lists, nprobe and calibrated recall.

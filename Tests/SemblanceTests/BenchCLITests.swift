@@ -83,7 +83,10 @@ struct BenchCLITests {
       #expect(object["papers"] as? Int == 400)
       #expect(object["labels"] as? Int == 4)
       let rows = try #require(object["rows"] as? [[String: Any]])
-      #expect(rows.compactMap { ($0["alpha"] as? NSNumber)?.doubleValue } == [1, 0.5, 0])
+      // LSA once, then each α without feedback and with the default feedback.
+      #expect(rows.compactMap { ($0["alpha"] as? NSNumber)?.doubleValue } == [1, 0.5, 0.5, 0, 0])
+      #expect(rows.map { $0["feedback"] as? Int } == [nil, nil, 10, nil, 10])
+      #expect(rows.map { ($0["feedbackWeight"] as? NSNumber)?.doubleValue } == [nil, nil, 0.8, nil, 0.8])
       #expect(rows[0]["candidates"] == nil)
       #expect(rows[1]["candidates"] as? Int == 100)
       for row in rows {
@@ -91,10 +94,14 @@ struct BenchCLITests {
         #expect(precision > 0.25 && precision <= 1)
       }
 
-      let table = try Self.run("relevance", "--corpus", path, "--alphas", "1,0.5", "--dimensions", "16")
+      let table = try Self.run(
+        "relevance", "--corpus", path, "--alphas", "1,0.5", "--feedback", "0,5",
+        "--feedback-weights", "0.5,1", "--dimensions", "16")
       expectExit(table, 0)
       #expect(table.stdout.contains("LSA (α = 1)"))
-      #expect(table.stdout.contains("hybrid α = 0.50"))
+      #expect(table.stdout.contains("hybrid α = 0.50 "))
+      #expect(table.stdout.contains("hybrid α = 0.50, feedback 5 × 0.50"))
+      #expect(table.stdout.contains("hybrid α = 0.50, feedback 5 × 1.00"))
     }
   }
 

@@ -117,6 +117,9 @@ struct CLIBadInputTests {
     (["--title-weight", "3000000000"], 0), (["--title-weight", "0"], 1),
     (["--dimensions", "0"], 1), (["--max-df", "0"], 1), (["--max-df", "1.5"], 1),
     (["--min-df", "1000000"], 1), (["--max-terms", "1"], 0), (["--alpha", "2"], 1),
+    (["--feedback", "-1"], 1), (["--feedback-weight", "1.5"], 1),
+    (["--feedback", "0", "--feedback-weight", "0.5"], 1), (["--feedback", "100"], 0),
+    (["--feedback", "3", "--feedback-weight", "1"], 0),
   ]
 
   @Test("extreme option values fail cleanly or work, never with a signal",

@@ -71,7 +71,7 @@ struct PaperIndexTests {
     let index = try PaperIndex(Self.papers, configuration: configuration)
     configuration.alpha = alpha
     let rebuilt = try PaperIndex(Self.papers, configuration: configuration)
-    let graph = try index.neighbors(count: 6, alpha: alpha)
+    let graph = try index.neighbors(count: 6, alpha: alpha, feedback: configuration.feedback)
     let expected = try rebuilt.neighbors(count: 6)
     for row in 0..<index.count {
       #expect(graph[row].map(\.position) == expected[row].map(\.position))
@@ -79,12 +79,12 @@ struct PaperIndexTests {
     }
   }
 
-  @Test func hybridOverEveryCandidateIsTheBruteForceHybrid() throws {
+  @Test func hybridWithoutFeedbackOverEveryCandidateIsTheBruteForceHybrid() throws {
     var configuration = IndexConfiguration.default
     configuration.dimensions = 30
     let index = try PaperIndex(Self.papers, configuration: configuration)
     let alpha: Float = 0.3
-    let graph = try index.neighbors(count: 5, alpha: alpha, candidates: index.count)
+    let graph = try index.neighbors(count: 5, alpha: alpha, feedback: nil, candidates: index.count)
     for row in 0..<index.count where !index.isEmptyRow(row) {
       var scores: [(position: Int, score: Float)] = []
       for other in 0..<index.count where other != row {

@@ -3,7 +3,7 @@
 /// ```swift
 /// var configuration = IndexConfiguration.default
 /// configuration.dimensions = 64
-/// configuration.alpha = 1            // pure LSA ranking
+/// configuration.alpha = 1            // pure LSA ranking (no re-ranking, so no feedback)
 /// let index = try PaperIndex(papers, configuration: configuration)
 /// ```
 ///
@@ -48,6 +48,11 @@ public struct IndexConfiguration: Sendable, Hashable, Codable {
   /// The weight of LSA cosine in the hybrid score `α·cos_LSA + (1−α)·cos_TFIDF`, in 0...1
   /// (default 0.5; 1 ranks by LSA alone).
   public var alpha: Float = 0.5
+  /// Relevance feedback for the hybrid re-ranking (default: the 10 best first-pass results,
+  /// weight 0.8; see ``RelevanceFeedback``); `nil` re-ranks by the hybrid score alone. It does
+  /// not apply when α = 1. An index file written before this option existed loads with `nil`,
+  /// and so ranks as it did.
+  public var feedback: RelevanceFeedback? = .default
 
   // Approximate search
   /// When to build an IVF index for the LSA candidate stage (default `.automatic`: above
@@ -102,6 +107,7 @@ public struct IndexConfiguration: Sendable, Hashable, Codable {
       throw ConfigurationError.invalidValue(
         option: "alpha", value: "\(alpha)", expected: "a number between 0 and 1")
     }
+    try feedback?.validate()
     if let nprobe, nprobe < 1 {
       throw ConfigurationError.invalidValue(
         option: "nprobe", value: "\(nprobe)", expected: "at least 1")
@@ -134,6 +140,7 @@ extension IndexConfiguration {
     try container.encode(svdAlgorithm, forKey: .svdAlgorithm)
     try container.encode(seed, forKey: .seed)
     try container.encode(alpha, forKey: .alpha)
+    try container.encodeIfPresent(feedback, forKey: .feedback)
     try container.encode(approximateSearch, forKey: .approximateSearch)
     try container.encodeIfPresent(nprobe, forKey: .nprobe)
   }

@@ -12,7 +12,8 @@ extension PaperIndex {
   /// LSA scores come from blocked SGEMM (never an n × n matrix) with the top-k selection fused
   /// into the scan of each block; with α < 1 the top `max(100, 10·count)` LSA candidates of
   /// each paper are re-scored with their TF-IDF cosine, tested term by term against a bitmap
-  /// of the paper's terms and looked up in a small per-task table.
+  /// of the paper's terms and looked up in a small per-task table, then with the configured
+  /// relevance feedback (``RelevanceFeedback``).
   ///
   /// With an IVF index (see `IndexConfiguration.approximateSearch`) the LSA candidates come
   /// from it, every list scanned once with SGEMM for all the papers that probe it, unless
@@ -22,19 +23,23 @@ extension PaperIndex {
   /// - Complexity: O(n² · d) multiply-adds in SGEMM, plus O(n · candidates · nnz-per-row)
   ///   for the re-ranking.
   public func neighbors(count: Int, exact: Bool = false) throws -> NeighborGraph {
-    try neighbors(count: count, exact: exact, alpha: configuration.alpha)
+    try neighbors(
+      count: count, exact: exact, alpha: configuration.alpha, feedback: configuration.feedback)
   }
 
-  /// The all-pairs graph ranked with another α and LSA candidate count than the index's
-  /// configuration: for benchmarks that compare rankings on one index without rebuilding it.
+  /// The all-pairs graph ranked with another α, feedback and LSA candidate count than the
+  /// index's configuration: for benchmarks that compare rankings on one index without
+  /// rebuilding it.
   ///
   /// - Parameters:
   ///   - alpha: the LSA weight of the hybrid score, in 0...1 (1: LSA alone).
+  ///   - feedback: the relevance feedback of the re-ranking; `nil` for none.
   ///   - candidates: LSA candidates re-ranked per paper; `nil` means `max(100, 10·count)`.
   ///     It is clamped to `count...papers`.
-  package func neighbors(count: Int, exact: Bool = false, alpha: Float, candidates: Int? = nil)
-    throws -> NeighborGraph
-  {
+  package func neighbors(
+    count: Int, exact: Bool = false, alpha: Float, feedback: RelevanceFeedback?,
+    candidates: Int? = nil
+  ) throws -> NeighborGraph {
     guard count >= 1 && count <= self.count else {
       throw QueryError.invalidCount(count, papers: self.count)
     }
@@ -61,6 +66,9 @@ extension PaperIndex {
           // few kilobytes. No vocabulary-sized array of floats is touched at random.
           var table = SmallColumnTable()
           var top = TopK(capacity: count)
+          var scorer = FeedbackScorer(feedback, dimensions: dimensions)
+          var tfidfScores = [Float](repeating: 0, count: candidates)
+          var hybridScores = [Float](repeating: 0, count: candidates)
           var present = [UInt64](repeating: 0, count: (tfidf.columns + 63) / 64)
           let offsets = tfidf.offsets.buffer, allIndices = tfidf.indices.buffer
           let allValues = tfidf.storedValues.buffer
@@ -95,9 +103,28 @@ extension PaperIndex {
                         cosine += allValues[p] * lookup(Int32(column))
                       }
                     }
-                    top.insert(
-                      alpha * candidate.score + (1 - alpha) * cosine, Int32(candidate.position))
+                    tfidfScores[number] = cosine
                   }
+                }
+              }
+              if scorer != nil {
+                tfidfScores.withUnsafeBufferPointer { tfidf in
+                  hybridScores.withUnsafeMutableBufferPointer { scores in
+                    scorer!.score(
+                      lsaQuery: embeddings.rowBuffer(row).baseAddress!, candidates: candidates,
+                      tfidf: UnsafeBufferPointer(rebasing: tfidf[0..<candidates.count]),
+                      alpha: alpha, embeddings: embeddings,
+                      into: UnsafeMutableBufferPointer(rebasing: scores[0..<candidates.count]))
+                  }
+                }
+                for (number, candidate) in candidates.enumerated() {
+                  top.insert(hybridScores[number], Int32(candidate.position))
+                }
+              } else {
+                for (number, candidate) in candidates.enumerated() {
+                  top.insert(
+                    alpha * candidate.score + (1 - alpha) * tfidfScores[number],
+                    Int32(candidate.position))
                 }
               }
             }

@@ -103,7 +103,8 @@ extension PaperIndex {
   }
 
   /// Ranks papers for an LSA query vector: the top `max(100, 10·count)` by LSA cosine,
-  /// re-ranked by `α·cos_LSA + (1−α)·cos_TFIDF`. With α = 1, the LSA ranking itself.
+  /// re-ranked by `α·cos_LSA + (1−α)·cos_TFIDF`, with the configured relevance feedback
+  /// (``RelevanceFeedback``). With α = 1, the LSA ranking itself.
   /// LSA candidates come from the IVF index when there is one, unless `exact`.
   func rank(
     lsaQuery: [Float], count: Int, excluding: Int?, exact: Bool, tfidfScore: (Int) -> Float
@@ -115,9 +116,23 @@ extension PaperIndex {
     }
     let candidates = lsaCandidates(
       lsaQuery, count: Self.candidateCount(for: count), excluding: excluding, exact: exact)
+    let tfidf = candidates.map { tfidfScore($0.position) }
+    var scores = zip(candidates, tfidf).map { alpha * $0.score + (1 - alpha) * $1 }
+    if var scorer = FeedbackScorer(configuration.feedback, dimensions: dimensions) {
+      lsaQuery.withUnsafeBufferPointer { query in
+        candidates.withUnsafeBufferPointer { candidates in
+          tfidf.withUnsafeBufferPointer { tfidf in
+            scores.withUnsafeMutableBufferPointer { scores in
+              scorer.score(
+                lsaQuery: query.baseAddress!, candidates: candidates, tfidf: tfidf, alpha: alpha,
+                embeddings: embeddings, into: scores)
+            }
+          }
+        }
+      }
+    }
     var top = TopK(capacity: count)
-    for candidate in candidates {
-      let score = alpha * candidate.score + (1 - alpha) * tfidfScore(candidate.position)
+    for (candidate, score) in zip(candidates, scores) {
       top.insert(score, Int32(candidate.position))
     }
     return top.sorted().map(match)

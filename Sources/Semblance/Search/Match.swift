@@ -10,7 +10,8 @@ public struct Match: Sendable, Hashable, Codable {
   public var id: String
   /// The paper's title.
   public var title: String
-  /// The ranking score (hybrid by default; see `IndexConfiguration.alpha`). Higher is closer.
+  /// The ranking score (hybrid with relevance feedback by default; see
+  /// `IndexConfiguration.alpha` and `.feedback`). Higher is closer; a copy of the query scores 1.
   public var score: Float
   /// The paper's position (row) in the index, from 0.
   public var position: Int

@@ -101,6 +101,14 @@ struct TopK {
     count = kept
   }
 
+  /// Replaces `positions` with the kept positions, in ascending order.
+  mutating func keptPositions(into positions: inout [Int32]) {
+    select()
+    positions.removeAll(keepingCapacity: true)
+    positions.append(contentsOf: self.positions[0..<count])
+    positions.sort()
+  }
+
   /// The kept pairs, best first.
   func sorted() -> [Neighbor] {
     var copy = self
