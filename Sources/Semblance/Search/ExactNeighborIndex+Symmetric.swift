@@ -33,82 +33,79 @@ extension ExactNeighborIndex {
     for i in 0..<blocks { for j in i..<blocks { pairs.append((i, j)) } }
     let tasks = min(processorCount, pairs.count)
     let threading: BLAS.Threading = tasks > 1 ? .single : .shared
-    var perTask = [[TopK]](repeating: [], count: tasks)
-    perTask.withUnsafeMutableBufferPointer { perTask in
-      let output = UnsafeSendable(perTask)
-      parallelForEach(chunks: tasks) { task in
-        var selectors = [TopK](repeating: TopK(capacity: count), count: n)
-        var thresholds = [Float](repeating: -.infinity, count: n)
-        var scores = [Float](repeating: 0, count: side * side)
-        for (blockI, blockJ) in pairs[chunkRange(task, of: tasks, count: pairs.count)] {
-          let rowsI = (blockI * side)..<min(blockI * side + side, n)
-          let rowsJ = (blockJ * side)..<min(blockJ * side + side, n)
-          let bi = rowsI.count, bj = rowsJ.count
-          scores.withUnsafeMutableBufferPointer { scores in
-            BLAS.sgemm(
-              .none, .transposed, m: bi, n: bj, k: d,
-              a: vectors.baseAddress + rowsI.lowerBound * d, lda: d,
-              b: vectors.baseAddress + rowsJ.lowerBound * d, ldb: d,
-              c: scores.baseAddress!, ldc: bj, threading: threading)
+    var perTask: [SelectorTable] = []
+    perTask.reserveCapacity(tasks)
+    for _ in 0..<tasks { perTask.append(SelectorTable(rows: n, capacity: count)) }
+    defer { for table in perTask { table.deallocate() } }
+    let tables = UnsafeSendable(perTask)
+    parallelForEach(chunks: tasks) { task in
+      let selectors = tables.value[task]
+      let thresholds = selectors.thresholds
+      var scores = [Float](repeating: 0, count: side * side)
+      for (blockI, blockJ) in pairs[chunkRange(task, of: tasks, count: pairs.count)] {
+        let rowsI = (blockI * side)..<min(blockI * side + side, n)
+        let rowsJ = (blockJ * side)..<min(blockJ * side + side, n)
+        let bi = rowsI.count, bj = rowsJ.count
+        scores.withUnsafeMutableBufferPointer { scores in
+          BLAS.sgemm(
+            .none, .transposed, m: bi, n: bj, k: d,
+            a: vectors.baseAddress + rowsI.lowerBound * d, lda: d,
+            b: vectors.baseAddress + rowsJ.lowerBound * d, ldb: d,
+            c: scores.baseAddress!, ldc: bj, threading: threading)
+        }
+        scores.withUnsafeBufferPointer { scores in
+          // Along rows: row r of block I against the columns of block J.
+          for r in 0..<bi {
+            let row = rowsI.lowerBound + r
+            var selector = SelectorTable.Row(table: selectors, row: row)
+            ExactNeighborIndex.scan(
+              UnsafeBufferPointer(rebasing: scores[(r * bj)..<(r * bj + bj)]),
+              offset: rowsJ.lowerBound, into: &selector, excluding: row,
+              isEligible: isEligible)
           }
-          scores.withUnsafeBufferPointer { scores in
-            // Along rows: row r of block I against the columns of block J.
-            for r in 0..<bi {
-              let row = rowsI.lowerBound + r
-              ExactNeighborIndex.scan(
-                UnsafeBufferPointer(rebasing: scores[(r * bj)..<(r * bj + bj)]),
-                offset: rowsJ.lowerBound, into: &selectors[row], excluding: row,
-                isEligible: isEligible)
-              thresholds[row] = selectors[row].threshold
+          guard blockI != blockJ else { return }
+          // Along columns: column c of block J against the rows of block I.
+          let columnThresholds = thresholds + rowsJ.lowerBound
+          let base = UnsafeRawPointer(scores.baseAddress!)
+          for r in 0..<bi {
+            let candidate = rowsI.lowerBound + r
+            if let isEligible, !isEligible(candidate) { continue }
+            // Offers score (r, c) to the selector of column c, when it can enter.
+            @inline(__always)
+            func offer(_ c: Int) {
+              let value = scores[r * bj + c]
+              guard value >= columnThresholds[c] else { return }
+              selectors.insert(row: rowsJ.lowerBound + c, value, Int32(candidate))
             }
-            guard blockI != blockJ else { return }
-            // Along columns: column c of block J against the rows of block I.
-            thresholds.withUnsafeMutableBufferPointer { thresholds in
-              let columnThresholds = thresholds.baseAddress! + rowsJ.lowerBound
-              let base = UnsafeRawPointer(scores.baseAddress!)
-              for r in 0..<bi {
-                let candidate = rowsI.lowerBound + r
-                if let isEligible, !isEligible(candidate) { continue }
-                // Offers score (r, c) to the selector of column c, when it can enter.
-                @inline(__always)
-                func offer(_ c: Int) {
-                  let value = scores[r * bj + c]
-                  guard value >= columnThresholds[c] else { return }
-                  let column = rowsJ.lowerBound + c
-                  selectors[column].insert(value, Int32(candidate))
-                  columnThresholds[c] = selectors[column].threshold
-                }
-                var c = 0
-                let limitsBase = UnsafeRawPointer(columnThresholds)
-                while c + 8 <= bj {
-                  // Two 4-lane comparisons OR-ed as integers (see `scan`: wider masks lower
-                  // to per-lane code on baseline x86-64).
-                  let offset = (r * bj + c) * 4
-                  let low =
-                    base.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self)
-                    .>= limitsBase.loadUnaligned(fromByteOffset: c * 4, as: SIMD4<Float>.self)
-                  let high =
-                    base.loadUnaligned(fromByteOffset: offset + 16, as: SIMD4<Float>.self)
-                    .>= limitsBase.loadUnaligned(fromByteOffset: c * 4 + 16, as: SIMD4<Float>.self)
-                  let bits = unsafeBitCast(low, to: SIMD4<Int32>.self)
-                    | unsafeBitCast(high, to: SIMD4<Int32>.self)
-                  if bits.wrappedSum() != 0 {
-                    for lane in c..<(c + 8) { offer(lane) }
-                  }
-                  c += 8
-                }
-                while c < bj {
-                  offer(c)
-                  c += 1
-                }
+            var c = 0
+            let limitsBase = UnsafeRawPointer(columnThresholds)
+            while c + 8 <= bj {
+              // Two 4-lane comparisons OR-ed as integers (see `scan`: wider masks lower
+              // to per-lane code on baseline x86-64).
+              let offset = (r * bj + c) * 4
+              let low =
+                base.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self)
+                .>= limitsBase.loadUnaligned(fromByteOffset: c * 4, as: SIMD4<Float>.self)
+              let high =
+                base.loadUnaligned(fromByteOffset: offset + 16, as: SIMD4<Float>.self)
+                .>= limitsBase.loadUnaligned(fromByteOffset: c * 4 + 16, as: SIMD4<Float>.self)
+              let bits = unsafeBitCast(low, to: SIMD4<Int32>.self)
+                | unsafeBitCast(high, to: SIMD4<Int32>.self)
+              if bits.wrappedSum() != 0 {
+                for lane in c..<(c + 8) { offer(lane) }
               }
+              c += 8
+            }
+            while c < bj {
+              offer(c)
+              c += 1
             }
           }
         }
-        output.value[task] = selectors
       }
     }
-    // Merge the tasks' selectors row by row.
+    // Merge the tasks' selectors row by row: every buffered pair of every task, so that no
+    // task's selector needs a final selection or sort of its own.
     var result = [[Neighbor]](repeating: [], count: n)
     result.withUnsafeMutableBufferPointer { result in
       let output = UnsafeSendable(result)
@@ -117,10 +114,8 @@ extension ExactNeighborIndex {
         var merged = TopK(capacity: count)
         for row in chunkRange(task, of: mergeTasks, count: n) {
           merged.removeAll()
-          for selectors in perTask {
-            for neighbor in selectors[row].sorted() {
-              merged.insert(neighbor.score, Int32(neighbor.position))
-            }
+          for table in tables.value {
+            table.forEachBuffered(row: row) { merged.insert($0, $1) }
           }
           output.value[row] = merged.sorted()
         }

@@ -156,8 +156,8 @@ public struct ExactNeighborIndex: Sendable {
   /// once the heap is full almost every group falls below it and is skipped whole, so the
   /// scan costs a small fraction of the SGEMM that produced the scores.
   @inline(__always)
-  static func scan(
-    _ row: UnsafeBufferPointer<Float>, offset: Int, into heap: inout TopK, excluding: Int?,
+  static func scan<Selector: TopKSelector>(
+    _ row: UnsafeBufferPointer<Float>, offset: Int, into heap: inout Selector, excluding: Int?,
     isEligible: ((Int) -> Bool)?
   ) {
     scan(row, into: &heap, excluding: excluding, isEligible: isEligible) { offset + $0 }
@@ -166,8 +166,8 @@ public struct ExactNeighborIndex: Sendable {
   /// Offers every score of `row` to `heap`, where score `i` belongs to row `candidate(i)`
   /// (for an inverted list, the original row of its `i`-th member).
   @inline(__always)
-  static func scan(
-    _ row: UnsafeBufferPointer<Float>, into heap: inout TopK, excluding: Int?,
+  static func scan<Selector: TopKSelector>(
+    _ row: UnsafeBufferPointer<Float>, into heap: inout Selector, excluding: Int?,
     isEligible: ((Int) -> Bool)?, candidate: (Int) -> Int
   ) {
     let count = row.count

@@ -59,46 +59,58 @@ struct TopK {
   /// threshold to the worst of them.
   private mutating func select() {
     guard count > capacity else { return }
-    let kept = capacity
-    scores.withUnsafeMutableBufferPointer { scores in
+    let kept = capacity, buffered = count
+    let worst = scores.withUnsafeMutableBufferPointer { scores in
       positions.withUnsafeMutableBufferPointer { positions in
-        // Quickselect, best first: afterwards [0, kept) holds the best `kept` pairs.
-        var low = 0, high = count - 1
-        while low < high {
-          // Median of three as the pivot, for sorted and reverse-sorted input.
-          let middle = low + (high - low) / 2
-          func better(_ i: Int, _ j: Int) -> Bool {
-            TopK.isWorse(scores[j], positions[j], than: scores[i], positions[i])
-          }
-          func swap(_ i: Int, _ j: Int) {
-            scores.swapAt(i, j)
-            positions.swapAt(i, j)
-          }
-          if better(middle, low) { swap(middle, low) }
-          if better(high, low) { swap(high, low) }
-          if better(high, middle) { swap(high, middle) }
-          let pivotScore = scores[middle], pivotPosition = positions[middle]
-          // Hoare partition: [low, j] ranks at or above the pivot, [j + 1, high] at or below.
-          var i = low - 1, j = high + 1
-          while true {
-            repeat { i += 1 } while TopK.isWorse(pivotScore, pivotPosition, than: scores[i], positions[i])
-            repeat { j -= 1 } while TopK.isWorse(scores[j], positions[j], than: pivotScore, pivotPosition)
-            if i >= j { break }
-            swap(i, j)
-          }
-          if kept - 1 <= j { high = j } else { low = j + 1 }
-        }
-        // The worst of the kept pairs.
-        var worst = 0
-        for index in 1..<kept
-        where TopK.isWorse(scores[index], positions[index], than: scores[worst], positions[worst]) {
-          worst = index
-        }
-        thresholdScore = scores[worst]
-        thresholdPosition = positions[worst]
+        TopK.keepBest(
+          kept, of: buffered, scores: scores.baseAddress!, positions: positions.baseAddress!)
       }
     }
+    thresholdScore = worst.score
+    thresholdPosition = worst.position
     count = kept
+  }
+
+  /// Rearranges the `count` pairs so that the first `kept` (0 < kept < count) are the best,
+  /// in no particular order, and returns the worst of them. Quickselect under `isWorse`.
+  @inline(__always)
+  static func keepBest(
+    _ kept: Int, of count: Int, scores: UnsafeMutablePointer<Float>,
+    positions: UnsafeMutablePointer<Int32>
+  ) -> (score: Float, position: Int32) {
+    // Quickselect, best first: afterwards [0, kept) holds the best `kept` pairs.
+    var low = 0, high = count - 1
+    while low < high {
+      // Median of three as the pivot, for sorted and reverse-sorted input.
+      let middle = low + (high - low) / 2
+      func better(_ i: Int, _ j: Int) -> Bool {
+        TopK.isWorse(scores[j], positions[j], than: scores[i], positions[i])
+      }
+      func swap(_ i: Int, _ j: Int) {
+        (scores[i], scores[j]) = (scores[j], scores[i])
+        (positions[i], positions[j]) = (positions[j], positions[i])
+      }
+      if better(middle, low) { swap(middle, low) }
+      if better(high, low) { swap(high, low) }
+      if better(high, middle) { swap(high, middle) }
+      let pivotScore = scores[middle], pivotPosition = positions[middle]
+      // Hoare partition: [low, j] ranks at or above the pivot, [j + 1, high] at or below.
+      var i = low - 1, j = high + 1
+      while true {
+        repeat { i += 1 } while TopK.isWorse(pivotScore, pivotPosition, than: scores[i], positions[i])
+        repeat { j -= 1 } while TopK.isWorse(scores[j], positions[j], than: pivotScore, pivotPosition)
+        if i >= j { break }
+        swap(i, j)
+      }
+      if kept - 1 <= j { high = j } else { low = j + 1 }
+    }
+    // The worst of the kept pairs.
+    var worst = 0
+    for index in 1..<kept
+    where TopK.isWorse(scores[index], positions[index], than: scores[worst], positions[worst]) {
+      worst = index
+    }
+    return (scores[worst], positions[worst])
   }
 
   /// Replaces `positions` with the kept positions, in ascending order.
