@@ -67,6 +67,8 @@ extension PaperIndex {
           var table = SmallColumnTable()
           var top = TopK(capacity: count)
           var scorer = FeedbackScorer(feedback, dimensions: dimensions)
+          let usesFeedback = scorer != nil
+          let embeddingBase = embeddings.baseAddress
           var tfidfScores = [Float](repeating: 0, count: candidates)
           var hybridScores = [Float](repeating: 0, count: candidates)
           var present = [UInt64](repeating: 0, count: (tfidf.columns + 63) / 64)
@@ -90,9 +92,17 @@ extension PaperIndex {
                     // Candidate rows lie anywhere in the matrix: start loading the one a few
                     // candidates ahead (the rest of a row streams behind its first lines).
                     if number + 4 < candidates.count {
-                      let ahead = Int(offsets[candidates[number + 4].position])
+                      let aheadRow = candidates[number + 4].position
+                      let ahead = Int(offsets[aheadRow])
                       semblance_prefetch(allIndices.baseAddress! + ahead)
                       semblance_prefetch(allValues.baseAddress! + ahead)
+                      // Feedback reads every candidate's embedding after this loop.
+                      if usesFeedback {
+                        let embedding = embeddingBase + aheadRow * dimensions
+                        for line in stride(from: 0, to: dimensions, by: 16) {
+                          semblance_prefetch(embedding + line)
+                        }
+                      }
                     }
                     let start = Int(offsets[candidate.position])
                     let end = Int(offsets[candidate.position + 1])
