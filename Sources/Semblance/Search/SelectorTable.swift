@@ -16,7 +16,7 @@ struct SelectorTable {
   let capacity: Int
   /// Rows.
   let rows: Int
-  /// Each row's buffer of 2·capacity pairs, each packed as one `key(score, position)`.
+  /// Each row's buffer of 2·capacity pairs, each packed as one `TopK.key(score, position)`.
   private let keys: UnsafeMutablePointer<UInt64>
   private let counts: UnsafeMutablePointer<Int>
   /// Each row's threshold score, for scans that compare 8 scores at a time: a candidate
@@ -47,29 +47,10 @@ struct SelectorTable {
     thresholdKeys.deallocate()
   }
 
-  /// (score, position) as one integer that orders pairs as `TopK` does: a higher key is a
-  /// higher score, or an equal score at a lower position. The score's bits are mapped so
-  /// that unsigned order is numeric order (−0 counts as +0, which it equals); the position
-  /// goes in the low half, complemented. Scores are never NaN.
-  @inline(__always)
-  static func key(_ score: Float, _ position: Int32) -> UInt64 {
-    let bits = (score + 0).bitPattern  // −0 + 0 is +0
-    let ordered = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
-    return UInt64(ordered) << 32 | UInt64(~UInt32(bitPattern: position))
-  }
-
-  /// The pair of a key.
-  @inline(__always)
-  static func pair(_ key: UInt64) -> (score: Float, position: Int32) {
-    let ordered = UInt32(truncatingIfNeeded: key >> 32)
-    let bits = ordered & 0x8000_0000 != 0 ? ordered & 0x7FFF_FFFF : ~ordered
-    return (Float(bitPattern: bits), Int32(bitPattern: ~UInt32(truncatingIfNeeded: key)))
-  }
-
   /// Offers (score, position) to the selector of `row`.
   @inline(__always)
   func insert(row: Int, _ score: Float, _ position: Int32) {
-    let key = SelectorTable.key(score, position)
+    let key = TopK.key(score, position)
     guard key > thresholdKeys[row] else { return }
     let buffer = 2 * capacity
     let base = keys + row * buffer
@@ -79,42 +60,10 @@ struct SelectorTable {
       counts[row] = count + 1
       return
     }
-    let worst = SelectorTable.keepLargest(capacity, of: buffer, keys: base)
+    let worst = TopK.keepLargest(capacity, of: buffer, keys: base)
     thresholdKeys[row] = worst
-    thresholds[row] = SelectorTable.pair(worst).score
+    thresholds[row] = TopK.pair(worst).score
     counts[row] = capacity
-  }
-
-  /// Rearranges `count` keys so that the first `kept` (0 < kept < count) are the largest, in
-  /// no particular order, and returns the smallest of them. Quickselect with one integer
-  /// comparison per step (keys are distinct: positions differ).
-  @inline(__always)
-  static func keepLargest(_ kept: Int, of count: Int, keys: UnsafeMutablePointer<UInt64>)
-    -> UInt64
-  {
-    @inline(__always)
-    func swap(_ a: Int, _ b: Int) { (keys[a], keys[b]) = (keys[b], keys[a]) }
-    var low = 0, high = count &- 1
-    while low < high {
-      // Median of three as the pivot, for sorted and reverse-sorted input.
-      let middle = low &+ (high &- low) / 2
-      if keys[middle] > keys[low] { swap(middle, low) }
-      if keys[high] > keys[low] { swap(high, low) }
-      if keys[high] > keys[middle] { swap(high, middle) }
-      let pivot = keys[middle]
-      // Hoare partition: [low, j] holds keys ≥ pivot, [j + 1, high] keys ≤ pivot.
-      var i = low &- 1, j = high &+ 1
-      while true {
-        repeat { i &+= 1 } while keys[i] > pivot
-        repeat { j &-= 1 } while keys[j] < pivot
-        if i >= j { break }
-        swap(i, j)
-      }
-      if kept &- 1 <= j { high = j } else { low = j &+ 1 }
-    }
-    var smallest = keys[0]
-    for index in 1..<kept { smallest = min(smallest, keys[index]) }
-    return smallest
   }
 
   /// Calls `body` with every buffered pair of `row`: the best `capacity` offered, and
@@ -123,7 +72,7 @@ struct SelectorTable {
   func forEachBuffered(row: Int, _ body: (Float, Int32) -> Void) {
     let base = keys + row * 2 * capacity
     for index in 0..<counts[row] {
-      let (score, position) = SelectorTable.pair(base[index])
+      let (score, position) = TopK.pair(base[index])
       body(score, position)
     }
   }

@@ -1,37 +1,39 @@
 /// Keeps the `capacity` best (position, score) pairs seen so far.
 ///
 /// "Best" is the higher score, and on equal scores the lower position, so results never
-/// depend on the order candidates arrive in.
+/// depend on the order candidates arrive in. NaN scores never enter.
 ///
-/// Candidates go into a buffer of twice the capacity. When it fills, a selection (quickselect
-/// under the same total order) keeps the best `capacity` and raises the threshold to the
-/// worst of them; a candidate that does not beat the threshold is refused with one
-/// comparison. Each accepted candidate therefore costs a store plus a share of a linear
-/// selection, where a binary heap would cost a walk of log₂(capacity) levels with
-/// unpredictable branches: for the 100 LSA candidates that hybrid ranking keeps, selection
-/// is several times cheaper. The pairs kept are exactly those a heap would keep.
+/// Each pair is stored as one 64-bit key (`key(_:_:)`) whose unsigned order is that order,
+/// so every comparison is one integer comparison and every move one 8-byte move.
+///
+/// Candidates go into a buffer of twice the capacity. When it fills, a quickselect keeps the
+/// best `capacity` and raises the threshold to the worst of them; a candidate that does not
+/// beat the threshold is refused with one comparison. Each accepted candidate therefore costs
+/// a store plus a share of a linear selection, where a binary heap would cost a walk of
+/// log₂(capacity) levels with unpredictable branches: for the 100 LSA candidates that hybrid
+/// ranking keeps, selection is several times cheaper. The pairs kept are exactly those a heap
+/// would keep.
 struct TopK {
   let capacity: Int
-  /// Buffered pairs: `scores[0..<count]`, `positions[0..<count]`.
-  private var scores: [Float]
-  private var positions: [Int32]
+  /// Buffered pairs as keys: `keys[0..<count]`.
+  private var keys: [UInt64]
   private var count = 0
-  /// The worst pair kept by the last selection: candidates must beat it. Until the first
-  /// selection of a full buffer it is (-infinity, Int32.max), which every candidate beats.
+  /// The worst pair kept by the last selection, as a key: candidates must beat it. Until the
+  /// first selection of a full buffer it is 0, which every candidate's key beats.
+  private var thresholdKey: UInt64 = 0
+  /// Its score (-infinity until the first selection).
   private var thresholdScore: Float = -.infinity
-  private var thresholdPosition: Int32 = .max
 
   init(capacity: Int) {
     self.capacity = max(0, capacity)
-    scores = Array(repeating: 0, count: 2 * self.capacity)
-    positions = Array(repeating: 0, count: 2 * self.capacity)
+    keys = Array(repeating: 0, count: 2 * self.capacity)
   }
 
   /// Forgets every kept pair, keeping the capacity (and the storage) for reuse.
   mutating func removeAll() {
     count = 0
+    thresholdKey = 0
     thresholdScore = -.infinity
-    thresholdPosition = .max
   }
 
   /// Whether (a, ia) ranks below (b, ib).
@@ -40,19 +42,37 @@ struct TopK {
     a < b || (a == b && ia > ib)
   }
 
+  /// (score, position) as one integer whose unsigned order is `isWorse`'s: a higher key is a
+  /// higher score, or an equal score at a lower position. The score's bits are mapped so that
+  /// unsigned order is numeric order (−0 becomes +0, which it equals); the complemented
+  /// position fills the low half. A NaN score gives 0, below every other key.
+  @inline(__always)
+  static func key(_ score: Float, _ position: Int32) -> UInt64 {
+    if score.isNaN { return 0 }
+    let bits = (score + 0).bitPattern  // −0 + 0 is +0
+    let ordered = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+    return UInt64(ordered) << 32 | UInt64(~UInt32(bitPattern: position))
+  }
+
+  /// The (score, position) of a key.
+  @inline(__always)
+  static func pair(_ key: UInt64) -> (score: Float, position: Int32) {
+    let ordered = UInt32(truncatingIfNeeded: key >> 32)
+    let bits = ordered & 0x8000_0000 != 0 ? ordered & 0x7FFF_FFFF : ~ordered
+    return (Float(bitPattern: bits), Int32(bitPattern: ~UInt32(truncatingIfNeeded: key)))
+  }
+
   /// A score below which no candidate can enter (candidates at or above it may).
   @inline(__always)
   var threshold: Float { thresholdScore }
 
   @inline(__always)
   mutating func insert(_ score: Float, _ position: Int32) {
-    guard capacity > 0,
-      TopK.isWorse(thresholdScore, thresholdPosition, than: score, position)
-    else { return }
-    scores[count] = score
-    positions[count] = position
+    let key = TopK.key(score, position)
+    guard capacity > 0, key > thresholdKey else { return }
+    keys[count] = key
     count += 1
-    if count == scores.count { select() }
+    if count == keys.count { select() }
   }
 
   /// Keeps the best `capacity` buffered pairs (in no particular order) and sets the
@@ -60,73 +80,67 @@ struct TopK {
   private mutating func select() {
     guard count > capacity else { return }
     let kept = capacity, buffered = count
-    let worst = scores.withUnsafeMutableBufferPointer { scores in
-      positions.withUnsafeMutableBufferPointer { positions in
-        TopK.keepBest(
-          kept, of: buffered, scores: scores.baseAddress!, positions: positions.baseAddress!)
-      }
+    let worst = keys.withUnsafeMutableBufferPointer { keys in
+      TopK.keepLargest(kept, of: buffered, keys: keys.baseAddress!)
     }
-    thresholdScore = worst.score
-    thresholdPosition = worst.position
+    thresholdKey = worst
+    thresholdScore = TopK.pair(worst).score
     count = kept
   }
 
-  /// Rearranges the `count` pairs so that the first `kept` (0 < kept < count) are the best,
-  /// in no particular order, and returns the worst of them. Quickselect under `isWorse`.
+  /// Rearranges `count` keys so that the first `kept` (0 < kept < count) are the largest, in
+  /// no particular order, and returns the smallest of them. Quickselect with a median-of-three
+  /// pivot and Hoare partition; keys are distinct, since positions differ.
   @inline(__always)
-  static func keepBest(
-    _ kept: Int, of count: Int, scores: UnsafeMutablePointer<Float>,
-    positions: UnsafeMutablePointer<Int32>
-  ) -> (score: Float, position: Int32) {
-    // Quickselect, best first: afterwards [0, kept) holds the best `kept` pairs.
-    var low = 0, high = count - 1
+  static func keepLargest(_ kept: Int, of count: Int, keys: UnsafeMutablePointer<UInt64>)
+    -> UInt64
+  {
+    @inline(__always)
+    func swap(_ a: Int, _ b: Int) { (keys[a], keys[b]) = (keys[b], keys[a]) }
+    var low = 0, high = count &- 1
     while low < high {
-      // Median of three as the pivot, for sorted and reverse-sorted input.
-      let middle = low + (high - low) / 2
-      func better(_ i: Int, _ j: Int) -> Bool {
-        TopK.isWorse(scores[j], positions[j], than: scores[i], positions[i])
-      }
-      func swap(_ i: Int, _ j: Int) {
-        (scores[i], scores[j]) = (scores[j], scores[i])
-        (positions[i], positions[j]) = (positions[j], positions[i])
-      }
-      if better(middle, low) { swap(middle, low) }
-      if better(high, low) { swap(high, low) }
-      if better(high, middle) { swap(high, middle) }
-      let pivotScore = scores[middle], pivotPosition = positions[middle]
-      // Hoare partition: [low, j] ranks at or above the pivot, [j + 1, high] at or below.
-      var i = low - 1, j = high + 1
+      let middle = low &+ (high &- low) / 2
+      if keys[middle] > keys[low] { swap(middle, low) }
+      if keys[high] > keys[low] { swap(high, low) }
+      if keys[high] > keys[middle] { swap(high, middle) }
+      let pivot = keys[middle]
+      // Afterwards [low, j] holds keys ≥ pivot and [j + 1, high] keys ≤ pivot.
+      var i = low &- 1, j = high &+ 1
       while true {
-        repeat { i += 1 } while TopK.isWorse(pivotScore, pivotPosition, than: scores[i], positions[i])
-        repeat { j -= 1 } while TopK.isWorse(scores[j], positions[j], than: pivotScore, pivotPosition)
+        repeat { i &+= 1 } while keys[i] > pivot
+        repeat { j &-= 1 } while keys[j] < pivot
         if i >= j { break }
         swap(i, j)
       }
-      if kept - 1 <= j { high = j } else { low = j + 1 }
+      if kept &- 1 <= j { high = j } else { low = j &+ 1 }
     }
-    // The worst of the kept pairs.
-    var worst = 0
-    for index in 1..<kept
-    where TopK.isWorse(scores[index], positions[index], than: scores[worst], positions[worst]) {
-      worst = index
-    }
-    return (scores[worst], positions[worst])
+    var smallest = keys[0]
+    for index in 1..<kept { smallest = min(smallest, keys[index]) }
+    return smallest
   }
 
   /// Replaces `positions` with the kept positions, in ascending order.
   mutating func keptPositions(into positions: inout [Int32]) {
     select()
     positions.removeAll(keepingCapacity: true)
-    positions.append(contentsOf: self.positions[0..<count])
+    for index in 0..<count { positions.append(TopK.pair(keys[index]).position) }
     positions.sort()
   }
 
   /// The kept pairs, best first.
   func sorted() -> [Neighbor] {
-    var copy = self
-    copy.select()
-    return (0..<copy.count)
-      .map { Neighbor(position: Int(copy.positions[$0]), score: copy.scores[$0]) }
-      .sorted { TopK.isWorse($1.score, Int32($1.position), than: $0.score, Int32($0.position)) }
+    var best = Array(keys[0..<count])
+    if best.count > capacity {
+      let kept = capacity
+      _ = best.withUnsafeMutableBufferPointer { keys in
+        TopK.keepLargest(kept, of: keys.count, keys: keys.baseAddress!)
+      }
+      best.removeLast(best.count - kept)
+    }
+    best.sort(by: >)
+    return best.map {
+      let (score, position) = TopK.pair($0)
+      return Neighbor(position: Int(position), score: score)
+    }
   }
 }
