@@ -425,8 +425,8 @@ extension TfidfVectorizer {
   /// vocabulary are ignored.
   /// - Complexity: O(total text length), spread over all cores.
   public func transform(_ papers: [Paper]) -> SparseMatrix {
-    let table = vocabulary.table
     let n = papers.count
+    let table = vocabulary.lookup(forPapers: n)
     let chunkCount = min(max(1, n / 32), processorCount * 8)
     let blocks = parallelMap(chunks: chunkCount) { chunk -> RowBlock in
       var workspace = Analyzer.Workspace()
@@ -434,8 +434,8 @@ extension TfidfVectorizer {
       let range = chunkRange(chunk, of: chunkCount, count: n)
       // A dense count per term pays off over many papers; a query or a handful of papers
       // must not clear a vocabulary-sized array (11 million terms at a million papers).
-      let dense = range.count * 64 >= table.count
-      var docCount = [Int32](repeating: 0, count: dense ? table.count : 0)
+      let dense = range.count * 64 >= vocabulary.count
+      var docCount = [Int32](repeating: 0, count: dense ? vocabulary.count : 0)
       var sparseCount: [Int32: Int32] = [:]
       var touched: [Int32] = []
       var entries: [UInt64] = []

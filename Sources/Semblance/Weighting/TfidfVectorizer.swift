@@ -91,7 +91,9 @@ public struct TfidfVectorizer: Sendable {
   public var idf: [Float] { idfStorage.array }
   /// The column of `term`, if it is in the vocabulary.
   public func column(of term: String) -> Int? {
-    let column = vocabulary.table.find(term)
+    let column = Array(term.utf8).withUnsafeBufferPointer {
+      vocabulary.lookup(forPapers: 1).find($0)
+    }
     return column >= 0 ? Int(column) : nil
   }
 }
