@@ -6,7 +6,8 @@ import Testing
 /// The hybrid ranking computed the plain way, in double precision: every other paper scored by
 /// LSA cosine, the top `max(100, 10·count)` re-scored by `α·cos_LSA + (1−α)·cos_TFIDF`, then,
 /// with feedback, the LSA query moved towards the centroid of the best `feedback.papers` of
-/// them and every candidate scored again, keeping the better of its two scores.
+/// them (at most a tenth of the candidates) and every candidate scored again, keeping the
+/// better of its two scores.
 struct ReferenceRanking {
   /// The ranked (position, score) pairs, best first.
   var results: [(position: Int, score: Double)]
@@ -37,9 +38,10 @@ struct ReferenceRanking {
     lsaQuery = query
     if let feedback, feedback.weight > 0 {
       let ranked = scored.sorted(by: better)
-      let chosen = ranked.prefix(feedback.papers)
-      if ranked.count > feedback.papers {
-        feedbackMargin = ranked[feedback.papers - 1].score - ranked[feedback.papers].score
+      let papers = min(feedback.papers, max(1, candidates.count / 10))
+      let chosen = ranked.prefix(papers)
+      if ranked.count > papers {
+        feedbackMargin = ranked[papers - 1].score - ranked[papers].score
       }
       var centroid = [Double](repeating: 0, count: d)
       for paper in chosen {

@@ -2,7 +2,9 @@
 ///
 /// The hybrid ranking scores each LSA candidate `x` of a query `q` by
 /// `h(q, x) = α·cos(q, x) + (1−α)·cos_TFIDF(q, x)`. With feedback it then takes the `papers`
-/// best candidates by that score, moves the LSA query towards their centroid,
+/// best candidates by that score (at most a tenth of the candidates, so that on a corpus of a
+/// few dozen papers the centroid is not the whole corpus's), moves the LSA query towards their
+/// centroid,
 ///
 ///     q′ = normalize((1 − weight) · q + weight · mean of their embeddings),
 ///
@@ -27,7 +29,8 @@
 /// configuration.feedback = RelevanceFeedback(papers: 5, weight: 0.5)
 /// ```
 public struct RelevanceFeedback: Sendable, Hashable, Codable {
-  /// How many of the best first-pass results form the centroid (default 10).
+  /// How many of the best first-pass results form the centroid (default 10), at most a tenth
+  /// of the candidates (`max(100, 10·count)`, or every other paper of a smaller corpus).
   public var papers: Int
   /// The centroid's share of the new LSA query, in 0...1 (default 0.8; 0 changes nothing).
   public var weight: Float
@@ -97,6 +100,10 @@ struct FeedbackScorer {
     into scores: UnsafeMutableBufferPointer<Float>
   ) {
     let d = dimensions
+    // At most a tenth of the candidates: on a small corpus, whose every paper is a candidate,
+    // the centroid of 10 would be nearly the whole corpus's.
+    let limit = min(papers, max(1, candidates.count / 10))
+    if best.capacity != limit { best = TopK(capacity: limit) }
     best.removeAll()
     for (i, candidate) in candidates.enumerated() {
       let score = alpha * candidate.score + (1 - alpha) * tfidf[i]
