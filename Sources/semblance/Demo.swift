@@ -31,7 +31,8 @@ extension SemblanceCommand {
         Semblance demo: \(index.count) abstracts from Hugging Face daily papers
         indexed in \(String(format: "%.0f", milliseconds)) ms: \(index.termCount) terms \
         (words and word pairs), \(index.dimensions) LSA dimensions, \
-        hybrid ranking α = \(index.configuration.alpha)
+        hybrid ranking α = \(index.configuration.alpha)\
+        \(index.configuration.feedback == nil ? "" : " with relevance feedback")
 
 
         """
