@@ -44,4 +44,52 @@ struct SymmetricNeighborsTests {
     #expect(first == second)
     #expect(first.allSatisfy { $0.count == 8 })
   }
+
+  /// 9,000 vectors: enough for the sampled floors (at least 8 × 1,024 rows).
+  static let large = clusteredUnitVectors(
+    count: 9_000, dimensions: 16, clusters: 40, noise: 1.0, seed: 5)
+
+  /// Compares two graphs as `matchesSearch` does: scores to 1e-5, lengths exactly.
+  func expectSameGraph(_ got: [[Neighbor]], _ expected: [[Neighbor]]) {
+    #expect(got.count == expected.count)
+    var mismatches = 0
+    for (a, b) in zip(got, expected) {
+      if a.count != b.count { mismatches += 1; continue }
+      for (x, y) in zip(a, b) where abs(x.score - y.score) > 1e-5 { mismatches += 1 }
+    }
+    #expect(mismatches == 0)
+  }
+
+  @Test("with sampled floors, the symmetric search equals the blocked one",
+    arguments: [10, 100])
+  func floorsKeepTheExactAnswer(count: Int) throws {
+    let index = ExactNeighborIndex(Self.large)
+    let isEligible: (Int) -> Bool = { $0 % 11 != 4 }
+    let floors = try #require(index.sampledFloors(count: count, isEligible: isEligible, margin: 4))
+    #expect(floors.allSatisfy { $0 > -.infinity })
+    let expected = index.blockedNeighbors(ofRows: 0..<Self.large.rows, count: count, isEligible: isEligible)
+    // Every floor lies at or below the row's count-th best score at this margin.
+    var above = 0
+    for row in 0..<Self.large.rows where floors[row] > expected[row][count - 1].score { above += 1 }
+    #expect(above == 0)
+    expectSameGraph(index.symmetricNeighbors(count: count, isEligible: isEligible), expected)
+  }
+
+  @Test("floors set too high are caught: those rows are searched again")
+  func floorsTooHighAreRedone() throws {
+    let index = ExactNeighborIndex(Self.large)
+    let count = 50
+    // A negative margin puts many floors above the rows' 50th best scores.
+    let floors = try #require(index.sampledFloors(count: count, isEligible: nil, margin: -3))
+    let expected = index.blockedNeighbors(ofRows: 0..<Self.large.rows, count: count, isEligible: nil)
+    let above = (0..<Self.large.rows).filter { floors[$0] > expected[$0][count - 1].score }.count
+    #expect(above > 100, "the test needs rows whose floor is too high: \(above)")
+    expectSameGraph(
+      index.symmetricNeighbors(count: count, isEligible: nil, floorMargin: -3), expected)
+  }
+
+  @Test("no floors for fewer than 8,192 rows")
+  func noFloorsForSmallSets() {
+    #expect(ExactNeighborIndex(Self.vectors).sampledFloors(count: 10, isEligible: nil, margin: 4) == nil)
+  }
 }

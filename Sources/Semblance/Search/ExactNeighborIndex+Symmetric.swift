@@ -23,8 +23,17 @@ extension ExactNeighborIndex {
   /// contiguous share of the block pairs; the tasks' selectors are merged at the end. Top-k
   /// under a total order does not depend on the order candidates arrive in, so the result
   /// is the same for any split.
-  func symmetricNeighbors(count: Int, isEligible: ((Int) -> Bool)?) -> [[Neighbor]] {
+  ///
+  /// Each row's selectors start from a floor estimated on a sample of the rows
+  /// (``sampledFloors(count:isEligible:margin:)``), so that only scores likely to reach the row's
+  /// top `count` are offered to them. A row whose floor turns out to lie above its `count`-th
+  /// best score ends with fewer than `count` pairs; such rows are searched again without a
+  /// floor, so the result is exact either way.
+  func symmetricNeighbors(
+    count: Int, isEligible: ((Int) -> Bool)?, floorMargin: Double = 4
+  ) -> [[Neighbor]] {
     let n = vectors.rows, d = vectors.columns
+    let floors = sampledFloors(count: count, isEligible: isEligible, margin: floorMargin)
     let side = ExactNeighborIndex.symmetricBlock
     let blocks = (n + side - 1) / side
     // Block pairs (I, J), I ≤ J, in row-major order of the upper triangle.
@@ -35,7 +44,7 @@ extension ExactNeighborIndex {
     let threading: BLAS.Threading = tasks > 1 ? .single : .shared
     var perTask: [SelectorTable] = []
     perTask.reserveCapacity(tasks)
-    for _ in 0..<tasks { perTask.append(SelectorTable(rows: n, capacity: count)) }
+    for _ in 0..<tasks { perTask.append(SelectorTable(rows: n, capacity: count, floors: floors)) }
     defer { for table in perTask { table.deallocate() } }
     let tables = UnsafeSendable(perTask)
     parallelForEach(chunks: tasks) { task in
@@ -121,6 +130,80 @@ extension ExactNeighborIndex {
         }
       }
     }
+    guard floors != nil else { return result }
+    // Rows with fewer pairs than they have candidates had a floor above their `count`-th
+    // best score: search them again, row by row.
+    let eligible = isEligible.map { isEligible in (0..<n).count(where: isEligible) } ?? n
+    let short = (0..<n).filter { row in
+      let others = eligible - ((isEligible?(row) ?? true) ? 1 : 0)
+      return result[row].count < min(count, others)
+    }
+    if !short.isEmpty {
+      let redone = blockedNeighbors(ofRows: short, count: count, isEligible: isEligible)
+      for (row, list) in zip(short, redone) { result[row] = list }
+    }
     return result
+  }
+
+  /// Rows sampled for the floors, at most.
+  static let floorSample = 1_024
+
+  /// A floor for every row's `count`-th best score, from its scores against a sample of
+  /// rows; nil when the rows are too few for a sample to say much.
+  ///
+  /// Of `s` rows sampled evenly from `n`, a row's true top `count` contribute about
+  /// μ = count · s / n. The row's `m`-th best sampled score, with m = μ + margin·√μ + 2, lies
+  /// below its `count`-th best score unless the sample holds `m` or more of its top `count`,
+  /// which at a margin of 4 standard deviations is rare, and then only costs that row a
+  /// second search. About m · n / s scores pass the floor, where without it a selector
+  /// admits about count · (1 + ln(n / count)) as its threshold rises.
+  func sampledFloors(count: Int, isEligible: ((Int) -> Bool)?, margin: Double) -> [Float]? {
+    let n = vectors.rows, d = vectors.columns
+    let s = ExactNeighborIndex.floorSample
+    guard n >= 8 * s, count >= 1 else { return nil }
+    let mu = Double(count) * Double(s) / Double(n)
+    let m = Int((mu + margin * mu.squareRoot() + 2).rounded(.up))
+    guard m >= 1, m <= s / 4 else { return nil }
+    let sample = (0..<s).map { $0 * n / s }
+    var sampled = [Float](repeating: 0, count: s * d)
+    sampled.withUnsafeMutableBufferPointer { sampled in
+      for (j, row) in sample.enumerated() {
+        (sampled.baseAddress! + j * d).update(from: vectors.baseAddress + row * d, count: d)
+      }
+    }
+    var floors = [Float](repeating: -.infinity, count: n)
+    let side = ExactNeighborIndex.symmetricBlock
+    let blocks = (n + side - 1) / side
+    let tasks = min(processorCount, blocks)
+    let threading: BLAS.Threading = tasks > 1 ? .single : .shared
+    floors.withUnsafeMutableBufferPointer { floors in
+      let output = UnsafeSendable(floors)
+      sampled.withUnsafeBufferPointer { sampled in
+        parallelForEach(chunks: tasks) { task in
+          var scores = [Float](repeating: 0, count: side * s)
+          var top = TopK(capacity: m)
+          for block in chunkRange(task, of: tasks, count: blocks) {
+            let rows = (block * side)..<min(block * side + side, n)
+            scores.withUnsafeMutableBufferPointer { scores in
+              BLAS.sgemm(
+                .none, .transposed, m: rows.count, n: s, k: d,
+                a: vectors.baseAddress + rows.lowerBound * d, lda: d,
+                b: sampled.baseAddress!, ldb: d, c: scores.baseAddress!, ldc: s,
+                threading: threading)
+            }
+            scores.withUnsafeBufferPointer { scores in
+              for (r, row) in rows.enumerated() {
+                top.removeAll()
+                ExactNeighborIndex.scan(
+                  UnsafeBufferPointer(rebasing: scores[(r * s)..<(r * s + s)]), into: &top,
+                  excluding: row, isEligible: isEligible, candidate: { sample[$0] })
+                if let floor = top.worstKeptScore() { output.value[row] = floor }
+              }
+            }
+          }
+        }
+      }
+    }
+    return floors
   }
 }

@@ -93,6 +93,15 @@ public struct ExactNeighborIndex: Sendable {
     {
       return symmetricNeighbors(count: count, isEligible: isEligible)
     }
+    return blockedNeighbors(ofRows: queries, count: count, isEligible: isEligible)
+  }
+
+  /// ``neighbors(ofRows:count:isEligible:)`` by blocks of queries against blocks of rows.
+  func blockedNeighbors<Rows: RandomAccessCollection<Int>>(
+    ofRows queries: Rows, count: Int, isEligible: ((Int) -> Bool)?
+  ) -> [[Neighbor]] where Rows.Index == Int {
+    let n = vectors.rows, d = vectors.columns
+    guard n > 0, d > 0, count > 0, !queries.isEmpty else { return queries.map { _ in [] } }
     let queryBlock = ExactNeighborIndex.queryBlock
     let blocks = (queries.count + queryBlock - 1) / queryBlock
     let tasks = min(processorCount, blocks)

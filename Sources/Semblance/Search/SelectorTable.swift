@@ -26,7 +26,8 @@ struct SelectorTable {
   private let thresholdKeys: UnsafeMutablePointer<UInt64>
 
   /// An empty table of `rows` selectors that each keep the `capacity` (at least 1) best pairs.
-  init(rows: Int, capacity: Int) {
+  /// With `floors`, row `r` admits only scores of at least `floors[r]`.
+  init(rows: Int, capacity: Int, floors: [Float]? = nil) {
     precondition(capacity >= 1 && rows >= 0)
     self.capacity = capacity
     self.rows = rows
@@ -37,6 +38,15 @@ struct SelectorTable {
     thresholds.initialize(repeating: -.infinity, count: rows)
     thresholdKeys = .allocate(capacity: max(1, rows))
     thresholdKeys.initialize(repeating: 0, count: rows)
+    if let floors {
+      precondition(floors.count == rows)
+      for (row, floor) in floors.enumerated() where floor > -.infinity {
+        thresholds[row] = floor
+        // Below every pair with this score: the complemented position Int32.max is the
+        // smallest low half a real position cannot have.
+        thresholdKeys[row] = TopK.key(floor, .max)
+      }
+    }
   }
 
   /// Frees the storage; the table must not be used afterwards.

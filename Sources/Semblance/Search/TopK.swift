@@ -119,6 +119,15 @@ struct TopK {
     return smallest
   }
 
+  /// The worst kept score once `capacity` pairs are kept, or nil before.
+  mutating func worstKeptScore() -> Float? {
+    select()
+    guard capacity > 0, count == capacity else { return nil }
+    var smallest = keys[0]
+    for index in 1..<count { smallest = min(smallest, keys[index]) }
+    return TopK.pair(smallest).score
+  }
+
   /// Replaces `positions` with the kept positions, in ascending order.
   mutating func keptPositions(into positions: inout [Int32]) {
     select()
