@@ -20,7 +20,7 @@ struct SelectorTable {
   private let keys: UnsafeMutablePointer<UInt64>
   private let counts: UnsafeMutablePointer<Int>
   /// Each row's threshold score, for scans that compare 8 scores at a time: a candidate
-  /// below it cannot enter. Until a row's buffer first fills, -infinity.
+  /// below it cannot enter. Until a row's buffer first fills, its floor or -infinity.
   let thresholds: UnsafeMutablePointer<Float>
   /// Each row's threshold as a key: a candidate must beat the worst kept pair.
   private let thresholdKeys: UnsafeMutablePointer<UInt64>
