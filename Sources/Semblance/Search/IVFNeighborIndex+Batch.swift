@@ -80,42 +80,40 @@ extension IVFNeighborIndex {
     }
     probes = []
 
-    // One flat table of selectors: an array of `TopK` values would check on every offer
-    // that the selector's storage is uniquely referenced.
-    let heaps = SelectorTable(rows: q, capacity: count)
-    defer { heaps.deallocate() }
+    var heaps = [TopK](repeating: TopK(capacity: count), count: q)
     let queryTile = IVFNeighborIndex.queryTile
     let listTile = max(1, min(IVFNeighborIndex.listTile, largestList))
     var tileQueries = [Float](repeating: 0, count: queryTile * d)
     var tileScores = [Float](repeating: 0, count: queryTile * listTile)
     tileQueries.withUnsafeMutableBufferPointer { tileQueries in
       tileScores.withUnsafeMutableBufferPointer { tileScores in
-        for list in 0..<lists {
-          let members = listRange(list)
-          let probing = listStarts[list]..<listStarts[list + 1]
-          if members.isEmpty || probing.isEmpty { continue }
-          for tileStart in stride(from: probing.lowerBound, to: probing.upperBound, by: queryTile) {
-            let tq = min(queryTile, probing.upperBound - tileStart)
-            for t in 0..<tq {
-              let row = rows[Int(listQueries[tileStart + t])]
-              (tileQueries.baseAddress! + t * d).update(
-                from: vectors.baseAddress + row * d, count: d)
-            }
-            for rowStart in stride(from: members.lowerBound, to: members.upperBound, by: listTile) {
-              let tr = min(listTile, members.upperBound - rowStart)
-              BLAS.sgemm(
-                .none, .transposed, m: tq, n: tr, k: d,
-                a: tileQueries.baseAddress!, lda: d,
-                b: listVectors.baseAddress + rowStart * d, ldb: d,
-                c: tileScores.baseAddress!, ldc: tr, threading: threading)
-              let ids = rowIDs.buffer.baseAddress! + rowStart
+        heaps.withUnsafeMutableBufferPointer { heaps in
+          for list in 0..<lists {
+            let members = listRange(list)
+            let probing = listStarts[list]..<listStarts[list + 1]
+            if members.isEmpty || probing.isEmpty { continue }
+            for tileStart in stride(from: probing.lowerBound, to: probing.upperBound, by: queryTile) {
+              let tq = min(queryTile, probing.upperBound - tileStart)
               for t in 0..<tq {
-                let query = Int(listQueries[tileStart + t])
-                var selector = SelectorTable.Row(table: heaps, row: query)
-                ExactNeighborIndex.scan(
-                  UnsafeBufferPointer(rebasing: tileScores[(t * tr)..<(t * tr + tr)]),
-                  into: &selector, excluding: exclusions[query],
-                  isEligible: isEligible, candidate: { Int(ids[$0]) })
+                let row = rows[Int(listQueries[tileStart + t])]
+                (tileQueries.baseAddress! + t * d).update(
+                  from: vectors.baseAddress + row * d, count: d)
+              }
+              for rowStart in stride(from: members.lowerBound, to: members.upperBound, by: listTile) {
+                let tr = min(listTile, members.upperBound - rowStart)
+                BLAS.sgemm(
+                  .none, .transposed, m: tq, n: tr, k: d,
+                  a: tileQueries.baseAddress!, lda: d,
+                  b: listVectors.baseAddress + rowStart * d, ldb: d,
+                  c: tileScores.baseAddress!, ldc: tr, threading: threading)
+                let ids = rowIDs.buffer.baseAddress! + rowStart
+                for t in 0..<tq {
+                  let query = Int(listQueries[tileStart + t])
+                  ExactNeighborIndex.scan(
+                    UnsafeBufferPointer(rebasing: tileScores[(t * tr)..<(t * tr + tr)]),
+                    into: &heaps[query], excluding: exclusions[query],
+                    isEligible: isEligible, candidate: { Int(ids[$0]) })
+                }
               }
             }
           }
@@ -123,7 +121,7 @@ extension IVFNeighborIndex {
       }
     }
 
-    var results = (0..<q).map { heaps.sorted(row: $0) }
+    var results = heaps.map { $0.sorted() }
     for query in 0..<q where needsMore[query] {
       let exclusion = exclusions[query]
       results[query] = search(

@@ -76,24 +76,6 @@ struct SelectorTable {
     counts[row] = capacity
   }
 
-  /// The best `capacity` pairs offered to `row`, best first.
-  func sorted(row: Int) -> [Neighbor] {
-    let base = keys + row * 2 * capacity
-    var best = Array(UnsafeBufferPointer(start: base, count: counts[row]))
-    if best.count > capacity {
-      let kept = capacity
-      _ = best.withUnsafeMutableBufferPointer { keys in
-        TopK.keepLargest(kept, of: keys.count, keys: keys.baseAddress!)
-      }
-      best.removeLast(best.count - kept)
-    }
-    best.sort(by: >)
-    return best.map {
-      let (score, position) = TopK.pair($0)
-      return Neighbor(position: Int(position), score: score)
-    }
-  }
-
   /// Calls `body` with every buffered pair of `row`: the best `capacity` offered, and
   /// possibly some worse ones offered since the last selection.
   @inline(__always)
