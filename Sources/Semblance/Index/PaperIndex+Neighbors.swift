@@ -117,25 +117,22 @@ extension PaperIndex {
                   }
                 }
               }
-              if scorer != nil {
+              for (number, candidate) in candidates.enumerated() {
+                hybridScores[number] = alpha * candidate.score + (1 - alpha) * tfidfScores[number]
+              }
+              if usesFeedback {
                 tfidfScores.withUnsafeBufferPointer { tfidf in
                   hybridScores.withUnsafeMutableBufferPointer { scores in
-                    scorer!.score(
+                    scorer!.raise(
+                      UnsafeMutableBufferPointer(rebasing: scores[0..<candidates.count]),
                       lsaQuery: embeddings.rowBuffer(row).baseAddress!, candidates: candidates,
                       tfidf: UnsafeBufferPointer(rebasing: tfidf[0..<candidates.count]),
-                      alpha: alpha, embeddings: embeddings,
-                      into: UnsafeMutableBufferPointer(rebasing: scores[0..<candidates.count]))
+                      alpha: alpha, embeddings: embeddings)
                   }
                 }
-                for (number, candidate) in candidates.enumerated() {
-                  top.insert(hybridScores[number], Int32(candidate.position))
-                }
-              } else {
-                for (number, candidate) in candidates.enumerated() {
-                  top.insert(
-                    alpha * candidate.score + (1 - alpha) * tfidfScores[number],
-                    Int32(candidate.position))
-                }
+              }
+              for (number, candidate) in candidates.enumerated() {
+                top.insert(hybridScores[number], Int32(candidate.position))
               }
             }
             for p in rowStart..<rowEnd { present[Int(allIndices[p]) >> 6] = 0 }

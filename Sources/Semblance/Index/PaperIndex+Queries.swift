@@ -123,9 +123,9 @@ extension PaperIndex {
         candidates.withUnsafeBufferPointer { candidates in
           tfidf.withUnsafeBufferPointer { tfidf in
             scores.withUnsafeMutableBufferPointer { scores in
-              scorer.score(
-                lsaQuery: query.baseAddress!, candidates: candidates, tfidf: tfidf, alpha: alpha,
-                embeddings: embeddings, into: scores)
+              scorer.raise(
+                scores, lsaQuery: query.baseAddress!, candidates: candidates, tfidf: tfidf,
+                alpha: alpha, embeddings: embeddings)
             }
           }
         }

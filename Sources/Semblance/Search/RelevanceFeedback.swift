@@ -84,20 +84,20 @@ struct FeedbackScorer {
     query = Array(repeating: 0, count: dimensions)
   }
 
-  /// Writes the scores of `candidates` with feedback to `scores`: the better of their hybrid
-  /// scores for the query and for the query moved towards the best of them.
+  /// Raises the hybrid scores of `candidates` in place to their scores for the query moved
+  /// towards the best of them, where those are higher.
   ///
   /// - Parameters:
+  ///   - scores: each candidate's hybrid score, `α·cos_LSA + (1−α)·cos_TFIDF`; raised in place.
   ///   - lsaQuery: the query's unit LSA embedding (`dimensions` floats).
   ///   - candidates: the query's LSA candidates, with their LSA cosines as scores.
   ///   - tfidf: each candidate's TF-IDF cosine with the query.
   ///   - alpha: the LSA weight of the hybrid score, below 1.
   ///   - embeddings: the papers' unit LSA embeddings.
-  ///   - scores: one score per candidate.
-  mutating func score(
-    lsaQuery: UnsafePointer<Float>, candidates: UnsafeBufferPointer<Neighbor>,
-    tfidf: UnsafeBufferPointer<Float>, alpha: Float, embeddings: DenseMatrix,
-    into scores: UnsafeMutableBufferPointer<Float>
+  mutating func raise(
+    _ scores: UnsafeMutableBufferPointer<Float>, lsaQuery: UnsafePointer<Float>,
+    candidates: UnsafeBufferPointer<Neighbor>, tfidf: UnsafeBufferPointer<Float>, alpha: Float,
+    embeddings: DenseMatrix
   ) {
     let d = dimensions
     // At most a tenth of the candidates: on a small corpus, whose every paper is a candidate,
@@ -106,9 +106,7 @@ struct FeedbackScorer {
     if best.capacity != limit { best = TopK(capacity: limit) }
     best.removeAll()
     for (i, candidate) in candidates.enumerated() {
-      let score = alpha * candidate.score + (1 - alpha) * tfidf[i]
-      scores[i] = score
-      best.insert(score, Int32(candidate.position))
+      best.insert(scores[i], Int32(candidate.position))
     }
     best.keptPositions(into: &chosen)
     guard !chosen.isEmpty else { return }
