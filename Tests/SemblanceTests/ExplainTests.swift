@@ -26,9 +26,8 @@ struct ExplainTests {
     let index = Self.index
     let query = try #require(index.position(ofID: id))
     let reference = ReferenceRanking(
-      index: index, query: (0..<index.dimensions).map { Double(index.embeddings[query, $0]) },
-      excluding: query, count: 10, alpha: Double(index.configuration.alpha),
-      feedback: index.configuration.feedback, tfidf: { Double(index.tfidf.rowDot(query, $0)) })
+      index: index, row: query, count: 10, alpha: Double(index.configuration.alpha),
+      feedback: index.configuration.feedback)
     for match in try index.related(to: id, count: 10) {
       let terms = try index.explain(match, for: id)
       let sum = terms.reduce(Double(0)) { $0 + Double($1.contribution) }

@@ -60,6 +60,14 @@ struct ReferenceRanking {
     results = Array(scored.sorted(by: better).prefix(count))
   }
 
+  /// The reference ranking of the index's paper at `row`, with TF-IDF cosines from its row.
+  init(index: PaperIndex, row: Int, count: Int, alpha: Double, feedback: RelevanceFeedback?) {
+    self.init(
+      index: index, query: (0..<index.dimensions).map { Double(index.embeddings[row, $0]) },
+      excluding: row, count: count, alpha: alpha, feedback: feedback,
+      tfidf: { Double(index.tfidf.rowDot(row, $0)) })
+  }
+
   /// Expects `matches` to carry the reference's scores, and its papers wherever consecutive
   /// reference scores are further apart than Float rounding.
   func expectMatches(_ matches: [(position: Int, score: Float)], sourceLocation: SourceLocation = #_sourceLocation) {
@@ -112,10 +120,8 @@ struct RelevanceFeedbackTests {
     let index = try Self.index(alpha: alpha, feedback: feedback)
     var compared = 0
     for row in 0..<index.count where !index.isEmptyRow(row) {
-      let query = (0..<index.dimensions).map { Double(index.embeddings[row, $0]) }
       let reference = ReferenceRanking(
-        index: index, query: query, excluding: row, count: 8, alpha: Double(alpha),
-        feedback: feedback, tfidf: { Double(index.tfidf.rowDot(row, $0)) })
+        index: index, row: row, count: 8, alpha: Double(alpha), feedback: feedback)
       // A near-tie at the edge of the centroid may choose another paper in Float.
       guard reference.feedbackMargin > 1e-4 else { continue }
       compared += 1
@@ -172,10 +178,8 @@ struct RelevanceFeedbackTests {
     let index = Self.index
     let graph = try index.neighbors(count: 5, alpha: alpha, feedback: feedback, candidates: index.count)
     for row in 0..<index.count where !index.isEmptyRow(row) {
-      let query = (0..<index.dimensions).map { Double(index.embeddings[row, $0]) }
       let reference = ReferenceRanking(
-        index: index, query: query, excluding: row, count: 5, alpha: Double(alpha),
-        feedback: feedback, tfidf: { Double(index.tfidf.rowDot(row, $0)) })
+        index: index, row: row, count: 5, alpha: Double(alpha), feedback: feedback)
       guard reference.feedbackMargin > 1e-4 else { continue }
       reference.expectMatches(graph[row].map { ($0.position, $0.score) })
     }
