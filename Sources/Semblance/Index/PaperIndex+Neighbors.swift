@@ -52,10 +52,13 @@ extension PaperIndex {
     var positions = [Int32](repeating: -1, count: n * count)
     var scores = [Float](repeating: 0, count: n * count)
     let tasks = n < 256 ? 1 : processorCount * 4
-    // Papers of one IVF list share most of their candidates, so taking the papers list by
-    // list keeps the candidate rows in cache from one paper to the next, where row order
-    // fetches nearly every candidate row from memory. The order changes no result.
-    let order = exact ? nil : approximateIndex.flatMap { $0.count == n ? $0.rowIDs.buffer : nil }
+    // Papers are visited in an order that keeps candidate rows in cache from one paper to
+    // the next, where row order fetches nearly every candidate row from memory: list by list
+    // with an IVF index (the papers of a list share most of their candidates), otherwise
+    // breadth first over the candidate graph. The order changes no result.
+    let order: [Int32] =
+      (exact ? nil : approximateIndex.flatMap { $0.count == n ? Array($0.rowIDs.buffer) : nil })
+      ?? Self.breadthFirstOrder(lists)
     positions.withUnsafeMutableBufferPointer { positions in
       scores.withUnsafeMutableBufferPointer { scores in
         let output = UnsafeSendable((positions, scores))
@@ -75,7 +78,7 @@ extension PaperIndex {
           let offsets = tfidf.offsets.buffer, allIndices = tfidf.indices.buffer
           let allValues = tfidf.storedValues.buffer
           for slot in chunkRange(task, of: tasks, count: n) {
-            let row = order.map { Int($0[slot]) } ?? slot
+            let row = Int(order[slot])
             let rowStart = Int(offsets[row]), rowEnd = Int(offsets[row + 1])
             if rowStart == rowEnd { continue }
             table.reset(capacityFor: rowEnd - rowStart)
@@ -145,6 +148,32 @@ extension PaperIndex {
       }
     }
     return NeighborGraph(rows: n, k: count, positions: positions, scores: scores)
+  }
+}
+
+extension PaperIndex {
+  /// The rows of `lists` in breadth-first order of the graph whose edges go from each row to
+  /// its candidates, best first; each row not yet reached starts a new search, in row order.
+  /// Rows close in this order are close in the graph, so they share many candidates.
+  static func breadthFirstOrder(_ lists: [[Neighbor]]) -> [Int32] {
+    let n = lists.count
+    var reached = [Bool](repeating: false, count: n)
+    var order = [Int32]()
+    order.reserveCapacity(n)
+    var head = 0
+    for start in 0..<n where !reached[start] {
+      reached[start] = true
+      order.append(Int32(start))
+      while head < order.count {
+        let row = Int(order[head])
+        head += 1
+        for neighbor in lists[row] where !reached[neighbor.position] {
+          reached[neighbor.position] = true
+          order.append(Int32(neighbor.position))
+        }
+      }
+    }
+    return order
   }
 }
 
