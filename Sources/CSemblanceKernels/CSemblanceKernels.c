@@ -1,2 +1,125 @@
-// The module is header-only (inline hints); SwiftPM needs one source file per C target.
 #include "CSemblanceKernels.h"
+
+// The portable kernels: one comparison per score.
+
+static size_t indices_at_least_portable(
+    const float *scores, size_t count, float threshold, uint32_t *hits) {
+  size_t found = 0;
+  for (size_t i = 0; i < count; i++) {
+    hits[found] = (uint32_t)i;
+    found += scores[i] >= threshold;
+  }
+  return found;
+}
+
+static size_t indices_at_least_each_portable(
+    const float *scores, const float *thresholds, size_t count, uint32_t *hits) {
+  size_t found = 0;
+  for (size_t i = 0; i < count; i++) {
+    hits[found] = (uint32_t)i;
+    found += scores[i] >= thresholds[i];
+  }
+  return found;
+}
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+
+// AVX-512 kernels: sixteen comparisons into a mask; the lanes that pass are packed in a
+// register (the register form of VPCOMPRESSD: its memory form is microcoded and slow on some
+// processors) and stored as a whole vector, the count advancing by the mask's population.
+// The last partial group is loaded under a mask, so no byte past `count` is read.
+
+__attribute__((target("avx512f")))
+static size_t indices_at_least_avx512(
+    const float *scores, size_t count, float threshold, uint32_t *hits) {
+  const __m512 limit = _mm512_set1_ps(threshold);
+  const __m512i step = _mm512_set1_epi32(16);
+  __m512i index = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  size_t found = 0, i = 0;
+  for (; i + 16 <= count; i += 16) {
+    __mmask16 pass = _mm512_cmp_ps_mask(_mm512_loadu_ps(scores + i), limit, _CMP_GE_OQ);
+    if (pass) {
+      _mm512_storeu_si512((void *)(hits + found), _mm512_maskz_compress_epi32(pass, index));
+      found += (size_t)__builtin_popcount(pass);
+    }
+    index = _mm512_add_epi32(index, step);
+  }
+  if (i < count) {
+    __mmask16 valid = (__mmask16)((1u << (count - i)) - 1);
+    __m512 tail = _mm512_maskz_loadu_ps(valid, scores + i);
+    __mmask16 pass = _mm512_mask_cmp_ps_mask(valid, tail, limit, _CMP_GE_OQ);
+    _mm512_storeu_si512((void *)(hits + found), _mm512_maskz_compress_epi32(pass, index));
+    found += (size_t)__builtin_popcount(pass);
+  }
+  return found;
+}
+
+__attribute__((target("avx512f")))
+static size_t indices_at_least_each_avx512(
+    const float *scores, const float *thresholds, size_t count, uint32_t *hits) {
+  const __m512i step = _mm512_set1_epi32(16);
+  __m512i index = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  size_t found = 0, i = 0;
+  for (; i + 16 <= count; i += 16) {
+    __mmask16 pass = _mm512_cmp_ps_mask(
+        _mm512_loadu_ps(scores + i), _mm512_loadu_ps(thresholds + i), _CMP_GE_OQ);
+    if (pass) {
+      _mm512_storeu_si512((void *)(hits + found), _mm512_maskz_compress_epi32(pass, index));
+      found += (size_t)__builtin_popcount(pass);
+    }
+    index = _mm512_add_epi32(index, step);
+  }
+  if (i < count) {
+    __mmask16 valid = (__mmask16)((1u << (count - i)) - 1);
+    __m512 tail = _mm512_maskz_loadu_ps(valid, scores + i);
+    __m512 limits = _mm512_maskz_loadu_ps(valid, thresholds + i);
+    __mmask16 pass = _mm512_mask_cmp_ps_mask(valid, tail, limits, _CMP_GE_OQ);
+    _mm512_storeu_si512((void *)(hits + found), _mm512_maskz_compress_epi32(pass, index));
+    found += (size_t)__builtin_popcount(pass);
+  }
+  return found;
+}
+
+static int processor_has_avx512(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f");
+}
+#else
+static int processor_has_avx512(void) { return 0; }
+#endif
+
+// -1 until first asked; then 1 (AVX-512) or 0 (portable). Written once per process in normal
+// use, and only by tests otherwise, so a relaxed atomic is enough.
+static int vector_choice = -1;
+
+int semblance_vector_kernels(void) {
+  int choice = __atomic_load_n(&vector_choice, __ATOMIC_RELAXED);
+  if (choice < 0) {
+    choice = processor_has_avx512();
+    __atomic_store_n(&vector_choice, choice, __ATOMIC_RELAXED);
+  }
+  return choice;
+}
+
+void semblance_use_vector_kernels(int enabled) {
+  __atomic_store_n(&vector_choice, enabled ? processor_has_avx512() : 0, __ATOMIC_RELAXED);
+}
+
+size_t semblance_indices_at_least(
+    const float *scores, size_t count, float threshold, uint32_t *hits) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+  if (semblance_vector_kernels()) return indices_at_least_avx512(scores, count, threshold, hits);
+#endif
+  return indices_at_least_portable(scores, count, threshold, hits);
+}
+
+size_t semblance_indices_at_least_each(
+    const float *scores, const float *thresholds, size_t count, uint32_t *hits) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+  if (semblance_vector_kernels()) {
+    return indices_at_least_each_avx512(scores, thresholds, count, hits);
+  }
+#endif
+  return indices_at_least_each_portable(scores, thresholds, count, hits);
+}

@@ -1,7 +1,11 @@
 #ifndef SEMBLANCE_KERNELS_H
 #define SEMBLANCE_KERNELS_H
 
-// Hints that Swift has no spelling for, used by Semblance's memory-bound sparse kernels.
+#include <stddef.h>
+#include <stdint.h>
+
+// Kernels that Swift has no spelling for, used by Semblance's memory-bound and selection
+// loops.
 
 /// Asks the processor to start loading the cache line holding `address` for reading.
 /// Only a hint: it never faults, even for an address outside any mapping.
@@ -12,5 +16,24 @@ static inline __attribute__((always_inline)) void semblance_prefetch(const void 
   (void)address;
 #endif
 }
+
+/// Writes to `hits`, in ascending order, every index `i < count` with
+/// `scores[i] >= threshold`, and returns how many there are. A NaN score is never a hit.
+///
+/// `hits` must have room for `count + 16` indices: the vector kernel stores whole vectors.
+/// On processors with AVX-512 sixteen scores are compared per instruction; elsewhere the
+/// portable loop gives the same hits.
+size_t semblance_indices_at_least(
+    const float *scores, size_t count, float threshold, uint32_t *hits);
+
+/// As `semblance_indices_at_least`, with a threshold per index: `scores[i] >= thresholds[i]`.
+size_t semblance_indices_at_least_each(
+    const float *scores, const float *thresholds, size_t count, uint32_t *hits);
+
+/// Which kernels the two functions above use: 1 for AVX-512, 0 for the portable loop.
+/// `semblance_use_vector_kernels(0)` forces the portable loop (for tests), and
+/// `semblance_use_vector_kernels(1)` restores the processor's choice.
+int semblance_vector_kernels(void);
+void semblance_use_vector_kernels(int enabled);
 
 #endif

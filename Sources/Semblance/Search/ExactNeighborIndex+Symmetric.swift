@@ -1,3 +1,5 @@
+import CSemblanceKernels
+
 extension ExactNeighborIndex {
   /// Rows per side of a square block of scores in the symmetric all-pairs search: 512 × 512
   /// floats, 1 MB, the size of a core's second-level cache.
@@ -18,8 +20,8 @@ extension ExactNeighborIndex {
   /// The score matrix E Eᵀ is symmetric, so only its blocks on and above the diagonal are
   /// multiplied: half the SGEMM work of scoring every row against every row. Each block's
   /// scores go to the selectors of its rows (scanning along rows) and, off the diagonal, to
-  /// the selectors of its columns (scanning 16 columns at a time against a contiguous array
-  /// of those selectors' thresholds). Each task owns a selector for every row and a
+  /// the selectors of its columns (a kernel comparing each score with its column selector's
+  /// threshold, from one contiguous array of them). Each task owns a selector for every row and a
   /// contiguous share of the block pairs; the tasks' selectors are merged at the end. Top-k
   /// under a total order does not depend on the order candidates arrive in, so the result
   /// is the same for any split.
@@ -51,6 +53,8 @@ extension ExactNeighborIndex {
       let selectors = tables.value[task]
       let thresholds = selectors.thresholds
       var scores = [Float](repeating: 0, count: side * side)
+      let hits = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: side + 16)
+      defer { hits.deallocate() }
       for (blockI, blockJ) in pairs[chunkRange(task, of: tasks, count: pairs.count)] {
         let rowsI = (blockI * side)..<min(blockI * side + side, n)
         let rowsJ = (blockJ * side)..<min(blockJ * side + side, n)
@@ -73,41 +77,17 @@ extension ExactNeighborIndex {
               isEligible: isEligible)
           }
           guard blockI != blockJ else { return }
-          // Along columns: column c of block J against the rows of block I.
+          // Along columns: column c of block J against the rows of block I, the kernel
+          // comparing each score with its column's threshold.
           let columnThresholds = thresholds + rowsJ.lowerBound
-          let base = UnsafeRawPointer(scores.baseAddress!)
           for r in 0..<bi {
             let candidate = rowsI.lowerBound + r
             if let isEligible, !isEligible(candidate) { continue }
-            // Offers score (r, c) to the selector of column c, when it can enter.
-            @inline(__always)
-            func offer(_ c: Int) {
-              let value = scores[r * bj + c]
-              guard value >= columnThresholds[c] else { return }
-              selectors.insert(row: rowsJ.lowerBound + c, value, Int32(candidate))
-            }
-            var c = 0
-            let limitsBase = UnsafeRawPointer(columnThresholds)
-            while c + 8 <= bj {
-              // Two 4-lane comparisons OR-ed as integers (see `scan`: wider masks lower
-              // to per-lane code on baseline x86-64).
-              let offset = (r * bj + c) * 4
-              let low =
-                base.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self)
-                .>= limitsBase.loadUnaligned(fromByteOffset: c * 4, as: SIMD4<Float>.self)
-              let high =
-                base.loadUnaligned(fromByteOffset: offset + 16, as: SIMD4<Float>.self)
-                .>= limitsBase.loadUnaligned(fromByteOffset: c * 4 + 16, as: SIMD4<Float>.self)
-              let bits = unsafeBitCast(low, to: SIMD4<Int32>.self)
-                | unsafeBitCast(high, to: SIMD4<Int32>.self)
-              if bits.wrappedSum() != 0 {
-                for lane in c..<(c + 8) { offer(lane) }
-              }
-              c += 8
-            }
-            while c < bj {
-              offer(c)
-              c += 1
+            let found = semblance_indices_at_least_each(
+              scores.baseAddress! + r * bj, columnThresholds, bj, hits.baseAddress!)
+            for hit in 0..<found {
+              let c = Int(hits[hit])
+              selectors.insert(row: rowsJ.lowerBound + c, scores[r * bj + c], Int32(candidate))
             }
           }
         }

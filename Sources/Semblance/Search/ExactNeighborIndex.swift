@@ -1,3 +1,5 @@
+import CSemblanceKernels
+
 /// Exact maximum-inner-product search over the rows of a dense matrix; with l2-normalised
 /// rows, that is exact cosine nearest-neighbour search.
 ///
@@ -161,9 +163,9 @@ public struct ExactNeighborIndex: Sendable {
 
   /// Offers every score of `row` (rows `offset ..< offset + row.count`) to `heap`.
   ///
-  /// Sixteen scores at a time are compared with the heap's threshold in a few SIMD steps;
-  /// once the heap is full almost every group falls below it and is skipped whole, so the
-  /// scan costs a small fraction of the SGEMM that produced the scores.
+  /// A kernel (`semblance_indices_at_least`, sixteen comparisons per instruction with
+  /// AVX-512) lists the scores that reach the heap's threshold; once the heap is full almost
+  /// none do, so the scan costs a small fraction of the SGEMM that produced the scores.
   @inline(__always)
   static func scan<Selector: TopKSelector>(
     _ row: UnsafeBufferPointer<Float>, offset: Int, into heap: inout Selector, excluding: Int?,
@@ -180,38 +182,29 @@ public struct ExactNeighborIndex: Sendable {
     isEligible: ((Int) -> Bool)?, candidate: (Int) -> Int
   ) {
     let count = row.count
-    let base = UnsafeRawPointer(row.baseAddress!)
-    var index = 0
-    @inline(__always)
-    func offer(_ index: Int) {
-      let score = row[index]
-      if score < heap.threshold { return }
-      let candidate = candidate(index)
-      if candidate == excluding { return }
-      if let isEligible, !isEligible(candidate) { return }
-      heap.insert(score, Int32(candidate))
-    }
-    while index + 16 <= count {
-      // Four 4-lane comparisons whose masks (all ones or zero per lane) are OR-ed as integers
-      // and tested with one add-reduction: on baseline x86-64, 16-lane masks, `any()` and
-      // `pointwiseMax` all lower to per-lane scalar code.
-      let offset = index * 4
-      let threshold = SIMD4<Float>(repeating: heap.threshold)
-      let a = base.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self) .>= threshold
-      let b = base.loadUnaligned(fromByteOffset: offset + 16, as: SIMD4<Float>.self) .>= threshold
-      let c = base.loadUnaligned(fromByteOffset: offset + 32, as: SIMD4<Float>.self) .>= threshold
-      let d = base.loadUnaligned(fromByteOffset: offset + 48, as: SIMD4<Float>.self) .>= threshold
-      let bits =
-        unsafeBitCast(a, to: SIMD4<Int32>.self) | unsafeBitCast(b, to: SIMD4<Int32>.self)
-        | unsafeBitCast(c, to: SIMD4<Int32>.self) | unsafeBitCast(d, to: SIMD4<Int32>.self)
-      if bits.wrappedSum() != 0 {
-        for lane in index..<(index + 16) { offer(lane) }
+    guard count > 0, let scores = row.baseAddress else { return }
+    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: scanChunk + 16) { hits in
+      var start = 0
+      while start < count {
+        // The threshold is read again for every chunk, as the heap fills.
+        let length = min(scanChunk, count - start)
+        let found = semblance_indices_at_least(
+          scores + start, length, heap.threshold, hits.baseAddress!)
+        for hit in 0..<found {
+          let index = start + Int(hits[hit])
+          let score = scores[index]
+          if score < heap.threshold { continue }
+          let candidate = candidate(index)
+          if candidate == excluding { continue }
+          if let isEligible, !isEligible(candidate) { continue }
+          heap.insert(score, Int32(candidate))
+        }
+        start += length
       }
-      index += 16
-    }
-    while index < count {
-      offer(index)
-      index += 1
     }
   }
+
+  /// Scores compared per call of the selection kernel in `scan`: short enough that the
+  /// threshold keeps up with a filling heap, long enough that the call costs little.
+  static let scanChunk = 128
 }

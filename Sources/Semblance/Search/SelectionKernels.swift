@@ -1,0 +1,38 @@
+import CSemblanceKernels
+
+/// Swift entry points to the comparison kernels of the top-k scans (`CSemblanceKernels`),
+/// which the scans call directly; these serve tests and occasional callers.
+enum SelectionKernels {
+  /// Whether the AVX-512 kernels run: the processor's choice unless a test forced the
+  /// portable ones with `useVectorized(false)`.
+  static var vectorized: Bool { semblance_vector_kernels() != 0 }
+
+  /// Forces the portable kernels (`false`), or restores the processor's choice (`true`).
+  /// Both give the same results, so switching while other threads scan changes no answer.
+  static func useVectorized(_ enabled: Bool) {
+    semblance_use_vector_kernels(enabled ? 1 : 0)
+  }
+
+  /// The indices of `scores` whose score is at least `threshold`, ascending (never a NaN).
+  static func indices(of scores: UnsafeBufferPointer<Float>, atLeast threshold: Float) -> [Int] {
+    guard scores.count > 0 else { return [] }
+    return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: scores.count + 16) { hits in
+      let found = semblance_indices_at_least(
+        scores.baseAddress!, scores.count, threshold, hits.baseAddress!)
+      return hits[0..<found].map { Int($0) }
+    }
+  }
+
+  /// The indices `i` of `scores` with `scores[i] >= thresholds[i]`, ascending.
+  static func indices(
+    of scores: UnsafeBufferPointer<Float>, atLeast thresholds: UnsafeBufferPointer<Float>
+  ) -> [Int] {
+    precondition(thresholds.count == scores.count, "one threshold per score")
+    guard scores.count > 0 else { return [] }
+    return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: scores.count + 16) { hits in
+      let found = semblance_indices_at_least_each(
+        scores.baseAddress!, thresholds.baseAddress!, scores.count, hits.baseAddress!)
+      return hits[0..<found].map { Int($0) }
+    }
+  }
+}

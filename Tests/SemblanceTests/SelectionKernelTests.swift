@@ -1,0 +1,70 @@
+import Testing
+
+@testable import Semblance
+
+/// The comparison kernels of the top-k scans, AVX-512 and portable, against a plain filter.
+@Suite("Selection kernels", .serialized)
+struct SelectionKernelTests {
+  /// Lengths around the 16-lane groups and the scans' chunk of 128.
+  static let lengths = [0, 1, 7, 15, 16, 17, 31, 32, 33, 100, 127, 128, 129, 512, 1_000]
+
+  /// Scores with the awkward values a scan can meet: NaN, infinities, both zeros, and
+  /// values equal to the thresholds below.
+  static func scores(count: Int, seed: UInt64) -> [Float] {
+    var generator = SeededGenerator(seed: seed)
+    let special: [Float] = [.nan, .infinity, -.infinity, 0, -0.0, 0.5, 0.25, -0.5]
+    return (0..<count).map { _ in
+      generator.next() % 5 == 0
+        ? special[Int(generator.next() % UInt64(special.count))]
+        : Float(Double(generator.next() % 2_001) / 1_000 - 1)
+    }
+  }
+
+  static let thresholds: [Float] = [-.infinity, -0.5, -0.0, 0, 0.25, 0.5, 0.999, .infinity, .nan]
+
+  @Test("one threshold: the indices a plain filter finds", arguments: [false, true])
+  func oneThreshold(vectorized: Bool) {
+    SelectionKernels.useVectorized(vectorized)
+    defer { SelectionKernels.useVectorized(true) }
+    for (number, length) in Self.lengths.enumerated() {
+      let scores = Self.scores(count: length, seed: UInt64(number))
+      for threshold in Self.thresholds {
+        let expected = scores.indices.filter { scores[$0] >= threshold }
+        let found = scores.withUnsafeBufferPointer {
+          SelectionKernels.indices(of: $0, atLeast: threshold)
+        }
+        #expect(found == expected, "length \(length), threshold \(threshold)")
+      }
+    }
+  }
+
+  @Test("a threshold per score: the indices a plain filter finds", arguments: [false, true])
+  func thresholdPerScore(vectorized: Bool) {
+    SelectionKernels.useVectorized(vectorized)
+    defer { SelectionKernels.useVectorized(true) }
+    for (number, length) in Self.lengths.enumerated() {
+      let scores = Self.scores(count: length, seed: UInt64(100 + number))
+      // Thresholds drawn like the scores, so that many are equal to their score.
+      let limits = Self.scores(count: length, seed: UInt64(200 + number)).enumerated().map {
+        $0.offset % 3 == 0 ? scores[$0.offset] : $0.element
+      }
+      let expected = scores.indices.filter { scores[$0] >= limits[$0] }
+      let found = scores.withUnsafeBufferPointer { scores in
+        limits.withUnsafeBufferPointer { SelectionKernels.indices(of: scores, atLeast: $0) }
+      }
+      #expect(found == expected, "length \(length)")
+    }
+  }
+
+  @Test("the all-pairs graph is the same with either kernel")
+  func graphsAgree() {
+    let vectors = clusteredUnitVectors(
+      count: 1_300, dimensions: 16, clusters: 20, noise: 1.0, seed: 5)
+    let index = ExactNeighborIndex(vectors)
+    SelectionKernels.useVectorized(false)
+    let portable = index.neighbors(ofRows: 0..<vectors.rows, count: 10, isEligible: nil)
+    SelectionKernels.useVectorized(true)
+    let chosen = index.neighbors(ofRows: 0..<vectors.rows, count: 10, isEligible: nil)
+    #expect(portable == chosen)
+  }
+}
