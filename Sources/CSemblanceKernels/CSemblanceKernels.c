@@ -22,6 +22,17 @@ static size_t indices_at_least_each_portable(
   return found;
 }
 
+static size_t indices_in_bitmap_portable(
+    const int32_t *columns, size_t count, const uint64_t *bitmap, uint32_t *hits) {
+  size_t found = 0;
+  for (size_t i = 0; i < count; i++) {
+    uint32_t column = (uint32_t)columns[i];
+    hits[found] = (uint32_t)i;
+    found += (bitmap[column >> 6] >> (column & 63)) & 1;
+  }
+  return found;
+}
+
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 
@@ -81,6 +92,50 @@ static size_t indices_at_least_each_avx512(
   return found;
 }
 
+// The bits of sixteen columns: their words gathered eight at a time (64-bit lanes), each
+// tested against a one shifted to the column's bit.
+__attribute__((target("avx512f")))
+static inline __mmask16 bitmap_bits_avx512(__m512i columns, const uint64_t *bitmap) {
+  const __m512i one = _mm512_set1_epi64(1);
+  const __m512i low6 = _mm512_set1_epi32(63);
+  __m512i words = _mm512_srli_epi32(columns, 6);
+  __m512i bits = _mm512_and_si512(columns, low6);
+  __m512i lowWords = _mm512_i32gather_epi64(
+      _mm512_castsi512_si256(words), (const void *)bitmap, 8);
+  __m512i highWords = _mm512_i32gather_epi64(
+      _mm512_extracti64x4_epi64(words, 1), (const void *)bitmap, 8);
+  __m512i lowBits = _mm512_sllv_epi64(one, _mm512_cvtepu32_epi64(_mm512_castsi512_si256(bits)));
+  __m512i highBits = _mm512_sllv_epi64(one, _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(bits, 1)));
+  __mmask8 low = _mm512_test_epi64_mask(lowWords, lowBits);
+  __mmask8 high = _mm512_test_epi64_mask(highWords, highBits);
+  return (__mmask16)(low | ((unsigned)high << 8));
+}
+
+__attribute__((target("avx512f")))
+static size_t indices_in_bitmap_avx512(
+    const int32_t *columns, size_t count, const uint64_t *bitmap, uint32_t *hits) {
+  const __m512i step = _mm512_set1_epi32(16);
+  __m512i index = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  size_t found = 0, i = 0;
+  for (; i + 16 <= count; i += 16) {
+    __mmask16 pass = bitmap_bits_avx512(_mm512_loadu_si512((const void *)(columns + i)), bitmap);
+    if (pass) {
+      _mm512_storeu_si512((void *)(hits + found), _mm512_maskz_compress_epi32(pass, index));
+      found += (size_t)__builtin_popcount(pass);
+    }
+    index = _mm512_add_epi32(index, step);
+  }
+  if (i < count) {
+    // Lanes past the end load column 0, whose word is in the bitmap; their bits are masked.
+    __mmask16 valid = (__mmask16)((1u << (count - i)) - 1);
+    __m512i tail = _mm512_maskz_loadu_epi32(valid, (const void *)(columns + i));
+    __mmask16 pass = bitmap_bits_avx512(tail, bitmap) & valid;
+    _mm512_storeu_si512((void *)(hits + found), _mm512_maskz_compress_epi32(pass, index));
+    found += (size_t)__builtin_popcount(pass);
+  }
+  return found;
+}
+
 static int processor_has_avx512(void) {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f");
@@ -122,4 +177,12 @@ size_t semblance_indices_at_least_each(
   }
 #endif
   return indices_at_least_each_portable(scores, thresholds, count, hits);
+}
+
+size_t semblance_indices_in_bitmap(
+    const int32_t *columns, size_t count, const uint64_t *bitmap, uint32_t *hits) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+  if (semblance_vector_kernels()) return indices_in_bitmap_avx512(columns, count, bitmap, hits);
+#endif
+  return indices_in_bitmap_portable(columns, count, bitmap, hits);
 }

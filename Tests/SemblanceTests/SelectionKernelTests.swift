@@ -56,6 +56,33 @@ struct SelectionKernelTests {
     }
   }
 
+  @Test("bitmap membership: the indices a plain test finds", arguments: [false, true])
+  func bitmapMembership(vectorized: Bool) {
+    SelectionKernels.useVectorized(vectorized)
+    defer { SelectionKernels.useVectorized(true) }
+    var generator = SeededGenerator(seed: 9)
+    let columnCount = 5_000
+    for (number, length) in Self.lengths.enumerated() {
+      // Every column's bit set with probability 1/(number + 2), including columns 0, 63, 64
+      // and the last, at word edges.
+      var bitmap = [UInt64](repeating: 0, count: (columnCount + 63) / 64)
+      for column in 0..<columnCount where generator.next() % UInt64(number + 2) == 0 {
+        bitmap[column >> 6] |= 1 << UInt64(column & 63)
+      }
+      let edges: [Int32] = [0, 63, 64, Int32(columnCount - 1)]
+      let columns = (0..<length).map { i in
+        i % 9 == 0 ? edges[i / 9 % edges.count] : Int32(generator.next() % UInt64(columnCount))
+      }
+      let expected = columns.indices.filter {
+        bitmap[Int(columns[$0]) >> 6] & (1 << UInt64(columns[$0] & 63)) != 0
+      }
+      let found = columns.withUnsafeBufferPointer {
+        SelectionKernels.indices(of: $0, inBitmap: bitmap)
+      }
+      #expect(found == expected, "length \(length)")
+    }
+  }
+
   @Test("the all-pairs graph is the same with either kernel")
   func graphsAgree() {
     let vectors = clusteredUnitVectors(

@@ -30,7 +30,16 @@ size_t semblance_indices_at_least(
 size_t semblance_indices_at_least_each(
     const float *scores, const float *thresholds, size_t count, uint32_t *hits);
 
-/// Which kernels the two functions above use: 1 for AVX-512, 0 for the portable loop.
+/// Writes to `hits`, in ascending order, every index `i < count` whose column `columns[i]`
+/// has its bit set in `bitmap` (bit `c & 63` of word `c >> 6`), and returns how many there
+/// are. Columns must be non-negative and within the bitmap.
+///
+/// `hits` must have room for `count + 16` indices. With AVX-512 the bitmap words of sixteen
+/// columns are gathered at once, with no branch per column.
+size_t semblance_indices_in_bitmap(
+    const int32_t *columns, size_t count, const uint64_t *bitmap, uint32_t *hits);
+
+/// Which kernels the functions above use: 1 for AVX-512, 0 for the portable loop.
 /// `semblance_use_vector_kernels(0)` forces the portable loop (for tests), and
 /// `semblance_use_vector_kernels(1)` restores the processor's choice.
 int semblance_vector_kernels(void);

@@ -52,6 +52,9 @@ extension PaperIndex {
     var positions = [Int32](repeating: -1, count: n * count)
     var scores = [Float](repeating: 0, count: n * count)
     let tasks = n < 256 ? 1 : processorCount * 4
+    let longestRow = (0..<n).reduce(0) { longest, row in
+      max(longest, Int(tfidf.offsets.buffer[row + 1] - tfidf.offsets.buffer[row]))
+    }
     // Papers are visited in an order that keeps candidate rows in cache from one paper to
     // the next, where row order fetches nearly every candidate row from memory: list by list
     // with an IVF index (the papers of a list share most of their candidates), otherwise
@@ -65,8 +68,9 @@ extension PaperIndex {
         parallelForEach(chunks: tasks) { task in
           // The paper's row in a small hash table, and a bitmap of its terms over the
           // vocabulary: a candidate's terms are tested against the bitmap (vocabulary / 8
-          // bytes, which stays in cache) and only shared terms are looked up, in a table of a
-          // few kilobytes. No vocabulary-sized array of floats is touched at random.
+          // bytes, which stays in cache; `semblance_indices_in_bitmap`, sixteen terms at a time
+          // with AVX-512) and only shared terms are looked up, in a table of a few kilobytes.
+          // No vocabulary-sized array of floats is touched at random.
           var table = SmallColumnTable()
           var top = TopK(capacity: count)
           var scorer = FeedbackScorer(feedback, dimensions: dimensions)
@@ -75,6 +79,8 @@ extension PaperIndex {
           var tfidfScores = [Float](repeating: 0, count: candidates)
           var hybridScores = [Float](repeating: 0, count: candidates)
           var present = [UInt64](repeating: 0, count: (tfidf.columns + 63) / 64)
+          let hits = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: longestRow + 16)
+          defer { hits.deallocate() }
           let offsets = tfidf.offsets.buffer, allIndices = tfidf.indices.buffer
           let allValues = tfidf.storedValues.buffer
           for slot in chunkRange(task, of: tasks, count: n) {
@@ -109,12 +115,14 @@ extension PaperIndex {
                     }
                     let start = Int(offsets[candidate.position])
                     let end = Int(offsets[candidate.position + 1])
+                    // The candidate's entries whose term the paper has, in column order.
+                    let found = semblance_indices_in_bitmap(
+                      allIndices.baseAddress! + start, end - start, present.baseAddress!,
+                      hits.baseAddress!)
                     var cosine: Float = 0
-                    for p in start..<end {
-                      let column = Int(allIndices[p])
-                      if present[column >> 6] & (1 &<< UInt64(column & 63)) != 0 {
-                        cosine += allValues[p] * lookup(Int32(column))
-                      }
+                    for hit in 0..<found {
+                      let p = start + Int(hits[hit])
+                      cosine += allValues[p] * lookup(allIndices[p])
                     }
                     tfidfScores[number] = cosine
                   }

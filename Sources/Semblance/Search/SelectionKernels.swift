@@ -35,4 +35,18 @@ enum SelectionKernels {
       return hits[0..<found].map { Int($0) }
     }
   }
+
+  /// The indices of `columns` whose bit is set in `bitmap` (bit `c & 63` of word `c >> 6`),
+  /// ascending.
+  static func indices(of columns: UnsafeBufferPointer<Int32>, inBitmap bitmap: [UInt64]) -> [Int] {
+    guard columns.count > 0 else { return [] }
+    precondition(columns.allSatisfy { $0 >= 0 && Int($0) >> 6 < bitmap.count }, "column outside the bitmap")
+    return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: columns.count + 16) { hits in
+      bitmap.withUnsafeBufferPointer { bitmap in
+        let found = semblance_indices_in_bitmap(
+          columns.baseAddress!, columns.count, bitmap.baseAddress!, hits.baseAddress!)
+        return hits[0..<found].map { Int($0) }
+      }
+    }
+  }
 }
