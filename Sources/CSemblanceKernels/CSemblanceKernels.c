@@ -33,6 +33,17 @@ static size_t indices_in_bitmap_portable(
   return found;
 }
 
+static size_t indices_in_filter_portable(
+    const int32_t *columns, size_t count, const uint64_t *filter, uint32_t *hits) {
+  size_t found = 0;
+  for (size_t i = 0; i < count; i++) {
+    uint32_t bit = semblance_filter_bit(columns[i]);
+    hits[found] = (uint32_t)i;
+    found += (filter[bit >> 6] >> (bit & 63)) & 1;
+  }
+  return found;
+}
+
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 
@@ -136,6 +147,30 @@ static size_t indices_in_bitmap_avx512(
   return found;
 }
 
+__attribute__((target("avx512f")))
+static size_t indices_in_filter_avx512(
+    const int32_t *columns, size_t count, const uint64_t *filter, uint32_t *hits) {
+  const __m512i step = _mm512_set1_epi32(16);
+  const __m512i multiplier = _mm512_set1_epi32((int)0x9E3779B1u);
+  __m512i index = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  size_t found = 0;
+  for (size_t i = 0; i < count; i += 16) {
+    // The last group loads under a mask; its missing lanes hash column 0 and are masked out.
+    __mmask16 valid =
+        count - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (count - i)) - 1);
+    __m512i group = _mm512_maskz_loadu_epi32(valid, (const void *)(columns + i));
+    __m512i bits = _mm512_srli_epi32(
+        _mm512_mullo_epi32(group, multiplier), 32 - SEMBLANCE_FILTER_BITS);
+    __mmask16 pass = bitmap_bits_avx512(bits, filter) & valid;
+    if (pass) {
+      _mm512_storeu_si512((void *)(hits + found), _mm512_maskz_compress_epi32(pass, index));
+      found += (size_t)__builtin_popcount(pass);
+    }
+    index = _mm512_add_epi32(index, step);
+  }
+  return found;
+}
+
 static int processor_has_avx512(void) {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f");
@@ -185,4 +220,12 @@ size_t semblance_indices_in_bitmap(
   if (semblance_vector_kernels()) return indices_in_bitmap_avx512(columns, count, bitmap, hits);
 #endif
   return indices_in_bitmap_portable(columns, count, bitmap, hits);
+}
+
+size_t semblance_indices_in_filter(
+    const int32_t *columns, size_t count, const uint64_t *filter, uint32_t *hits) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+  if (semblance_vector_kernels()) return indices_in_filter_avx512(columns, count, filter, hits);
+#endif
+  return indices_in_filter_portable(columns, count, filter, hits);
 }

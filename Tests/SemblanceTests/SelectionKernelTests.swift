@@ -1,3 +1,4 @@
+import CSemblanceKernels
 import Testing
 
 @testable import Semblance
@@ -81,6 +82,65 @@ struct SelectionKernelTests {
       }
       #expect(found == expected, "length \(length)")
     }
+  }
+
+  @Test("hashed filter membership: the indices a plain test finds", arguments: [false, true])
+  func filterMembership(vectorized: Bool) {
+    SelectionKernels.useVectorized(vectorized)
+    defer { SelectionKernels.useVectorized(true) }
+    var generator = SeededGenerator(seed: 13)
+    let bits = 1 << SEMBLANCE_FILTER_BITS
+    for (number, length) in Self.lengths.enumerated() {
+      // Columns across a vocabulary of millions, including the largest Int32.
+      let columns = (0..<length).map { i in
+        i % 11 == 0 ? Int32.max - Int32(i) : Int32(generator.next() % 4_000_000)
+      }
+      var filter = [UInt64](repeating: 0, count: bits / 64)
+      for column in columns where generator.next() % UInt64(number + 2) == 0 {
+        let bit = Int(semblance_filter_bit(column))
+        filter[bit >> 6] |= 1 << UInt64(bit & 63)
+      }
+      let expected = columns.indices.filter {
+        let bit = Int(semblance_filter_bit(columns[$0]))
+        return filter[bit >> 6] & (1 << UInt64(bit & 63)) != 0
+      }
+      let found = columns.withUnsafeBufferPointer {
+        SelectionKernels.indices(of: $0, inFilter: filter)
+      }
+      #expect(found == expected, "length \(length)")
+    }
+  }
+
+  @Test("term marks: every marked term is a hit, exact or hashed", arguments: [false, true])
+  func termMarks(hashed: Bool) {
+    var generator = SeededGenerator(seed: 17)
+    let vocabulary = 3_000_000
+    var marks = TermMarks(columns: vocabulary, hashed: hashed)
+    let paper = Set((0..<180).map { _ in Int32(generator.next() % UInt64(vocabulary)) })
+    for column in paper { marks.mark(column) }
+    let other = (0..<400).map { i in
+      i % 3 == 0 ? Array(paper)[i % paper.count] : Int32(generator.next() % UInt64(vocabulary))
+    }
+    let hits = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: other.count + 16)
+    defer { hits.deallocate() }
+    let found = other.withUnsafeBufferPointer { other in
+      marks.withHits { hitsOf in hitsOf(other.baseAddress!, other.count, hits) }
+    }
+    let listed = Set(hits[0..<found].map { Int($0) })
+    let members = other.indices.filter { paper.contains(other[$0]) }
+    // No member is missed; without hashing nothing else is listed, and with it few are.
+    #expect(members.allSatisfy(listed.contains))
+    if hashed {
+      #expect(listed.count - members.count <= 4)
+    } else {
+      #expect(listed.count == members.count)
+    }
+    // Clearing every marked term empties the marks.
+    for column in paper { marks.clear(column) }
+    let after = other.withUnsafeBufferPointer { other in
+      marks.withHits { hitsOf in hitsOf(other.baseAddress!, other.count, hits) }
+    }
+    #expect(after == 0)
   }
 
   @Test("the all-pairs graph is the same with either kernel")

@@ -39,6 +39,22 @@ size_t semblance_indices_at_least_each(
 size_t semblance_indices_in_bitmap(
     const int32_t *columns, size_t count, const uint64_t *bitmap, uint32_t *hits);
 
+/// The bits of a term filter: 2^17 bits, 16 KiB, which stays in the first-level cache.
+#define SEMBLANCE_FILTER_BITS 17
+
+/// The filter bit of `column`: the top `SEMBLANCE_FILTER_BITS` bits of its product with a
+/// 32-bit golden-ratio constant.
+static inline __attribute__((always_inline)) uint32_t semblance_filter_bit(int32_t column) {
+  return ((uint32_t)column * 0x9E3779B1u) >> (32 - SEMBLANCE_FILTER_BITS);
+}
+
+/// As `semblance_indices_in_bitmap`, for a filter of `2^SEMBLANCE_FILTER_BITS` bits in which
+/// column `c` sets bit `semblance_filter_bit(c)`: every column of the set is a hit, and
+/// another column is one only when its bit collides with a member's (a false positive the
+/// caller must rule out).
+size_t semblance_indices_in_filter(
+    const int32_t *columns, size_t count, const uint64_t *filter, uint32_t *hits);
+
 /// Which kernels the functions above use: 1 for AVX-512, 0 for the portable loop.
 /// `semblance_use_vector_kernels(0)` forces the portable loop (for tests), and
 /// `semblance_use_vector_kernels(1)` restores the processor's choice.

@@ -66,11 +66,10 @@ extension PaperIndex {
       scores.withUnsafeMutableBufferPointer { scores in
         let output = UnsafeSendable((positions, scores))
         parallelForEach(chunks: tasks) { task in
-          // The paper's row in a small hash table, and a bitmap of its terms over the
-          // vocabulary: a candidate's terms are tested against the bitmap (vocabulary / 8
-          // bytes, which stays in cache; `semblance_indices_in_bitmap`, sixteen terms at a time
-          // with AVX-512) and only shared terms are looked up, in a table of a few kilobytes.
-          // No vocabulary-sized array of floats is touched at random.
+          // The paper's row in a small hash table, and its terms marked in a bitmap
+          // (``TermMarks``): a candidate's terms are tested against the marks, sixteen at a
+          // time, and only the marked ones are looked up, in a table of a few kilobytes. No
+          // vocabulary-sized array of floats is touched at random.
           var table = SmallColumnTable()
           var top = TopK(capacity: count)
           var scorer = FeedbackScorer(feedback, dimensions: dimensions)
@@ -78,7 +77,7 @@ extension PaperIndex {
           let embeddingBase = embeddings.baseAddress
           var tfidfScores = [Float](repeating: 0, count: candidates)
           var hybridScores = [Float](repeating: 0, count: candidates)
-          var present = [UInt64](repeating: 0, count: (tfidf.columns + 63) / 64)
+          var marks = TermMarks(columns: tfidf.columns)
           let hits = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: longestRow + 16)
           defer { hits.deallocate() }
           let offsets = tfidf.offsets.buffer, allIndices = tfidf.indices.buffer
@@ -91,11 +90,11 @@ extension PaperIndex {
             for p in rowStart..<rowEnd {
               let column = Int(allIndices[p])
               table.insert(Int32(column), allValues[p])
-              present[column >> 6] |= 1 &<< UInt64(column & 63)
+              marks.mark(Int32(column))
             }
             top.removeAll()
             lists[row].withUnsafeBufferPointer { candidates in
-              present.withUnsafeBufferPointer { present in
+              marks.withHits { hitsOf in
                 table.withLookup { lookup in
                   for (number, candidate) in candidates.enumerated() {
                     // Candidate rows lie anywhere in the matrix: start loading the one a few
@@ -115,10 +114,9 @@ extension PaperIndex {
                     }
                     let start = Int(offsets[candidate.position])
                     let end = Int(offsets[candidate.position + 1])
-                    // The candidate's entries whose term the paper has, in column order.
-                    let found = semblance_indices_in_bitmap(
-                      allIndices.baseAddress! + start, end - start, present.baseAddress!,
-                      hits.baseAddress!)
+                    // The candidate's entries whose term the paper may have, in column order
+                    // (a term the paper lacks looks up 0).
+                    let found = hitsOf(allIndices.baseAddress! + start, end - start, hits)
                     var cosine: Float = 0
                     for hit in 0..<found {
                       let p = start + Int(hits[hit])
@@ -146,7 +144,7 @@ extension PaperIndex {
                 top.insert(hybridScores[number], Int32(candidate.position))
               }
             }
-            for p in rowStart..<rowEnd { present[Int(allIndices[p]) >> 6] = 0 }
+            for p in rowStart..<rowEnd { marks.clear(allIndices[p]) }
             for (rank, neighbor) in top.sorted().enumerated() {
               output.value.0[row * count + rank] = Int32(neighbor.position)
               output.value.1[row * count + rank] = neighbor.score
@@ -182,6 +180,61 @@ extension PaperIndex {
       }
     }
     return order
+  }
+}
+
+/// The terms of one paper, marked for fast membership tests of another paper's terms.
+///
+/// Up to 2²⁰ terms it is an exact bitmap over the vocabulary (at most 128 KiB); above, a
+/// filter of 2¹⁷ bits (16 KiB) addressed by a hash of the term, which stays in the first-level
+/// cache where a bitmap of millions of terms would not. A filter's false positives are terms
+/// the paper lacks, which the caller's exact lookup gives 0, so neither way changes a sum.
+/// Measured on the all-pairs re-rank: with 432,024 terms (34,000 papers) the bitmap is 3%
+/// faster; with 3,673,944 (300,000 papers) the filter is 10% faster.
+struct TermMarks {
+  /// Vocabularies above this many terms use the hashed filter.
+  static let exactLimit = 1 << 20
+
+  private let hashed: Bool
+  private var words: [UInt64]
+
+  /// Marks for a vocabulary of `columns` terms; `hashed` overrides the choice (for tests).
+  init(columns: Int, hashed: Bool? = nil) {
+    self.hashed = hashed ?? (columns > Self.exactLimit)
+    words = Array(
+      repeating: 0, count: self.hashed ? (1 << SEMBLANCE_FILTER_BITS) / 64 : (columns + 63) / 64)
+  }
+
+  @inline(__always)
+  private func bit(_ column: Int32) -> Int {
+    hashed ? Int(semblance_filter_bit(column)) : Int(column)
+  }
+
+  mutating func mark(_ column: Int32) {
+    let bit = bit(column)
+    words[bit >> 6] |= 1 &<< UInt64(bit & 63)
+  }
+
+  /// Clears the word of `column`'s bit (and so every other bit in it); clearing every marked
+  /// column empties the marks.
+  mutating func clear(_ column: Int32) {
+    words[bit(column) >> 6] = 0
+  }
+
+  /// Calls `body` with a function that writes to its third argument the indices of the
+  /// `count` columns at its first argument that are marked (with the filter, possibly
+  /// others), ascending, and returns how many. The output needs room for `count + 16`.
+  func withHits<R>(
+    _ body: ((UnsafePointer<Int32>, Int, UnsafeMutableBufferPointer<UInt32>) -> Int) -> R
+  ) -> R {
+    let hashed = self.hashed
+    return words.withUnsafeBufferPointer { words in
+      body { columns, count, hits in
+        hashed
+          ? semblance_indices_in_filter(columns, count, words.baseAddress!, hits.baseAddress!)
+          : semblance_indices_in_bitmap(columns, count, words.baseAddress!, hits.baseAddress!)
+      }
+    }
   }
 }
 

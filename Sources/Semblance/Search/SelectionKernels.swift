@@ -49,4 +49,18 @@ enum SelectionKernels {
       }
     }
   }
+
+  /// The indices of `columns` whose filter bit (`semblance_filter_bit`) is set in `filter`,
+  /// ascending.
+  static func indices(of columns: UnsafeBufferPointer<Int32>, inFilter filter: [UInt64]) -> [Int] {
+    guard columns.count > 0 else { return [] }
+    precondition(filter.count == (1 << SEMBLANCE_FILTER_BITS) / 64, "a filter of 2^17 bits")
+    return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: columns.count + 16) { hits in
+      filter.withUnsafeBufferPointer { filter in
+        let found = semblance_indices_in_filter(
+          columns.baseAddress!, columns.count, filter.baseAddress!, hits.baseAddress!)
+        return hits[0..<found].map { Int($0) }
+      }
+    }
+  }
 }
