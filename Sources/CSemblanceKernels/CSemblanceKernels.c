@@ -171,17 +171,65 @@ static size_t indices_in_filter_avx512(
   return found;
 }
 
+// CRC-32 folding (Gopal et al., "Fast CRC Computation for Generic Polynomials Using
+// PCLMULQDQ Instruction", Intel, 2009). A 128-bit block A followed by data B has the same
+// CRC register (from 0) as the block A·x^n mod P, aligned with B, xored into B, where n is
+// the distance folded. For the bit-reflected polynomial that block is
+// clmul(A.low, k_low) ^ clmul(A.high, k_high) with k = x^(n+32) mod P and x^(n-32) mod P,
+// bit-reflected and shifted by one: the pairs below fold by 512 bits (four lanes, 64 bytes
+// apart) and by 128 bits. Tests compare every length against the table-driven CRC.
+
+__attribute__((target("pclmul,sse4.1")))
+static inline __m128i crc32_fold_block(__m128i block, __m128i constants) {
+  return _mm_xor_si128(
+      _mm_clmulepi64_si128(block, constants, 0x00), _mm_clmulepi64_si128(block, constants, 0x11));
+}
+
+__attribute__((target("pclmul,sse4.1")))
+static size_t crc32_fold_pclmul(uint32_t crc, const uint8_t *bytes, size_t count, uint8_t folded[16]) {
+  const __m128i by512 = _mm_set_epi64x(0x1c6e41596, 0x154442bd4);
+  const __m128i by128 = _mm_set_epi64x(0x0ccaa009e, 0x1751997d0);
+  __m128i x0 = _mm_loadu_si128((const __m128i *)(bytes + 0));
+  __m128i x1 = _mm_loadu_si128((const __m128i *)(bytes + 16));
+  __m128i x2 = _mm_loadu_si128((const __m128i *)(bytes + 32));
+  __m128i x3 = _mm_loadu_si128((const __m128i *)(bytes + 48));
+  x0 = _mm_xor_si128(x0, _mm_cvtsi32_si128((int)crc));
+  size_t position = 64;
+  for (; position + 64 <= count; position += 64) {
+    x0 = _mm_xor_si128(crc32_fold_block(x0, by512), _mm_loadu_si128((const __m128i *)(bytes + position)));
+    x1 = _mm_xor_si128(crc32_fold_block(x1, by512), _mm_loadu_si128((const __m128i *)(bytes + position + 16)));
+    x2 = _mm_xor_si128(crc32_fold_block(x2, by512), _mm_loadu_si128((const __m128i *)(bytes + position + 32)));
+    x3 = _mm_xor_si128(crc32_fold_block(x3, by512), _mm_loadu_si128((const __m128i *)(bytes + position + 48)));
+  }
+  __m128i x = _mm_xor_si128(crc32_fold_block(x0, by128), x1);
+  x = _mm_xor_si128(crc32_fold_block(x, by128), x2);
+  x = _mm_xor_si128(crc32_fold_block(x, by128), x3);
+  for (; position + 16 <= count; position += 16) {
+    x = _mm_xor_si128(crc32_fold_block(x, by128), _mm_loadu_si128((const __m128i *)(bytes + position)));
+  }
+  _mm_storeu_si128((__m128i *)folded, x);
+  return position;
+}
+
+static int processor_has_pclmul(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+}
+
 static int processor_has_avx512(void) {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f");
 }
 #else
 static int processor_has_avx512(void) { return 0; }
+static int processor_has_pclmul(void) { return 0; }
 #endif
 
 // -1 until first asked; then 1 (AVX-512) or 0 (portable). Written once per process in normal
 // use, and only by tests otherwise, so a relaxed atomic is enough.
 static int vector_choice = -1;
+// Likewise for the CRC-32 folding with PCLMULQDQ.
+static int fold_choice = -1;
 
 int semblance_vector_kernels(void) {
   int choice = __atomic_load_n(&vector_choice, __ATOMIC_RELAXED);
@@ -194,6 +242,7 @@ int semblance_vector_kernels(void) {
 
 void semblance_use_vector_kernels(int enabled) {
   __atomic_store_n(&vector_choice, enabled ? processor_has_avx512() : 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&fold_choice, enabled ? processor_has_pclmul() : 0, __ATOMIC_RELAXED);
 }
 
 size_t semblance_indices_at_least(
@@ -228,4 +277,19 @@ size_t semblance_indices_in_filter(
   if (semblance_vector_kernels()) return indices_in_filter_avx512(columns, count, filter, hits);
 #endif
   return indices_in_filter_portable(columns, count, filter, hits);
+}
+
+size_t semblance_crc32_fold(uint32_t crc, const uint8_t *bytes, size_t count, uint8_t folded[16]) {
+  if (count < 64) return 0;
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+  int choice = __atomic_load_n(&fold_choice, __ATOMIC_RELAXED);
+  if (choice < 0) {
+    choice = processor_has_pclmul();
+    __atomic_store_n(&fold_choice, choice, __ATOMIC_RELAXED);
+  }
+  if (choice) return crc32_fold_pclmul(crc, bytes, count, folded);
+#else
+  (void)crc; (void)bytes; (void)folded;
+#endif
+  return 0;
 }

@@ -55,9 +55,18 @@ static inline __attribute__((always_inline)) uint32_t semblance_filter_bit(int32
 size_t semblance_indices_in_filter(
     const int32_t *columns, size_t count, const uint64_t *filter, uint32_t *hits);
 
-/// Which kernels the functions above use: 1 for AVX-512, 0 for the portable loop.
-/// `semblance_use_vector_kernels(0)` forces the portable loop (for tests), and
-/// `semblance_use_vector_kernels(1)` restores the processor's choice.
+/// Folds the first `count / 16 * 16` bytes at `bytes` (`count` at least 64) into one
+/// 16-byte block with carry-less multiplication (PCLMULQDQ), for the reflected CRC-32 of
+/// polynomial 0xEDB88320, starting from the running register `crc` (the pre-inverted form
+/// that table-driven CRC loops carry). The CRC register over the folded bytes equals the
+/// register over `folded` processed from 0. Returns the bytes folded, or 0 (nothing written)
+/// when the processor lacks PCLMULQDQ or the portable kernels are forced.
+size_t semblance_crc32_fold(uint32_t crc, const uint8_t *bytes, size_t count, uint8_t folded[16]);
+
+/// Which kernels the selection functions above use: 1 for AVX-512, 0 for the portable loop.
+/// `semblance_use_vector_kernels(0)` forces the portable loops, and the table-driven CRC-32
+/// instead of folding (for tests); `semblance_use_vector_kernels(1)` restores the processor's
+/// choice.
 int semblance_vector_kernels(void);
 void semblance_use_vector_kernels(int enabled);
 

@@ -1,3 +1,5 @@
+import CSemblanceKernels
+
 /// The standard CRC-32 (IEEE 802.3, as in zlib, gzip and PNG): reflected polynomial
 /// 0xEDB88320, initial value and final xor 0xFFFFFFFF.
 ///
@@ -11,7 +13,9 @@
 /// The kernel is table-driven "slicing-by-16" (Kounavis & Berry, 2005, extended from
 /// slicing-by-8): sixteen 256-entry tables let it consume 16 bytes per step with
 /// independent table look-ups, so the loop is bound by loads rather than by the serial
-/// dependency of the byte-at-a-time algorithm.
+/// dependency of the byte-at-a-time algorithm. On processors with PCLMULQDQ, buffers of
+/// 256 bytes or more are first folded 64 bytes at a time by carry-less multiplication
+/// (`semblance_crc32_fold`, Gopal et al., 2009), several times faster; the tables finish.
 struct CRC32: Sendable, Hashable {
   /// The running register, pre-inverted (the "~crc" form used during updates).
   private var register: UInt32 = 0xFFFF_FFFF
@@ -154,6 +158,31 @@ struct CRC32: Sendable, Hashable {
 
   /// Advances the pre-inverted `register` over `count` bytes at `base`.
   private static func kernel(
+    _ register: UInt32, _ base: UnsafeRawPointer, _ count: Int, _ t: UnsafePointer<UInt32>
+  ) -> UInt32 {
+    // Long buffers fold 16 bytes at a time with carry-less multiplication where the processor
+    // has it (`semblance_crc32_fold`, about ten times the tables' speed); the folded block and
+    // the last few bytes then go through the tables, from a register of 0.
+    if count >= foldMinimum {
+      var folded: (UInt64, UInt64) = (0, 0)
+      let consumed = withUnsafeMutableBytes(of: &folded) { block in
+        semblance_crc32_fold(
+          register, base.assumingMemoryBound(to: UInt8.self), count,
+          block.baseAddress!.assumingMemoryBound(to: UInt8.self))
+      }
+      if consumed > 0 {
+        let crc = withUnsafeBytes(of: &folded) { tableKernel(0, $0.baseAddress!, 16, t) }
+        return tableKernel(crc, base + consumed, count - consumed, t)
+      }
+    }
+    return tableKernel(register, base, count, t)
+  }
+
+  /// Buffers shorter than this go through the tables only.
+  static let foldMinimum = 256
+
+  /// The slicing-by-16 loop.
+  private static func tableKernel(
     _ register: UInt32, _ base: UnsafeRawPointer, _ count: Int, _ t: UnsafePointer<UInt32>
   ) -> UInt32 {
     var crc = register

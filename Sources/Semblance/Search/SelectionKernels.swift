@@ -7,8 +7,9 @@ enum SelectionKernels {
   /// portable ones with `useVectorized(false)`.
   static var vectorized: Bool { semblance_vector_kernels() != 0 }
 
-  /// Forces the portable kernels (`false`), or restores the processor's choice (`true`).
-  /// Both give the same results, so switching while other threads scan changes no answer.
+  /// Forces the portable kernels (`false`: the selection loops, and the table-driven CRC-32
+  /// without carry-less folding), or restores the processor's choice (`true`). Both give the
+  /// same results, so switching while other threads run changes no answer.
   static func useVectorized(_ enabled: Bool) {
     semblance_use_vector_kernels(enabled ? 1 : 0)
   }
