@@ -43,24 +43,14 @@ static size_t indices_at_least_each_portable(
   return found;
 }
 
-static size_t indices_in_bitmap_portable(
-    const int32_t *columns, size_t count, const uint64_t *bitmap, uint32_t *hits) {
+// Both membership loops: the bit of a column is the column (a bitmap) or its hash (a filter).
+static size_t indices_in_bits_portable(
+    const int32_t *columns, size_t count, const uint64_t *bits, int hashed, uint32_t *hits) {
   size_t found = 0;
   for (size_t i = 0; i < count; i++) {
-    uint32_t column = (uint32_t)columns[i];
+    uint32_t bit = hashed ? semblance_filter_bit(columns[i]) : (uint32_t)columns[i];
     hits[found] = (uint32_t)i;
-    found += (bitmap[column >> 6] >> (column & 63)) & 1;
-  }
-  return found;
-}
-
-static size_t indices_in_filter_portable(
-    const int32_t *columns, size_t count, const uint64_t *filter, uint32_t *hits) {
-  size_t found = 0;
-  for (size_t i = 0; i < count; i++) {
-    uint32_t bit = semblance_filter_bit(columns[i]);
-    hits[found] = (uint32_t)i;
-    found += (filter[bit >> 6] >> (bit & 63)) & 1;
+    found += (bits[bit >> 6] >> (bit & 63)) & 1;
   }
   return found;
 }
@@ -68,32 +58,39 @@ static size_t indices_in_filter_portable(
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 
-// AVX-512 kernels: sixteen comparisons into a mask; the lanes that pass are packed in a
-// register (the register form of VPCOMPRESSD: its memory form is microcoded and slow on some
-// processors) and stored as a whole vector, the count advancing by the mask's population.
-// The last partial group is loaded under a mask, so no byte past `count` is read.
+// AVX-512 kernels: each group of sixteen gives a mask of passing lanes, whose indices are
+// packed in a register (the register form of VPCOMPRESSD: its memory form is microcoded and
+// slow on some processors) and stored as a whole vector, the count advancing by the mask's
+// population. Every group is loaded under a mask of the lanes before `count`, so no byte past
+// the end is read; for a full group that costs nothing over a plain load.
+
+/// The lanes of the group starting at `i` that lie before `count`.
+static inline __mmask16 group_lanes(size_t i, size_t count) {
+  return count - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (count - i)) - 1);
+}
+
+/// Appends the lanes of `index` that `pass` selects to `hits` at `found`; returns the new count.
+__attribute__((target("avx512f")))
+static inline size_t append_hits_avx512(uint32_t *hits, size_t found, __mmask16 pass, __m512i index) {
+  if (!pass) return found;
+  _mm512_storeu_si512((void *)(hits + found), _mm512_maskz_compress_epi32(pass, index));
+  return found + (size_t)__builtin_popcount(pass);
+}
+
+#define SEMBLANCE_FIRST_INDICES _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
 
 __attribute__((target("avx512f")))
 static size_t indices_at_least_avx512(
     const float *scores, size_t count, float threshold, uint32_t *hits) {
   const __m512 limit = _mm512_set1_ps(threshold);
   const __m512i step = _mm512_set1_epi32(16);
-  __m512i index = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  size_t found = 0, i = 0;
-  for (; i + 16 <= count; i += 16) {
-    __mmask16 pass = _mm512_cmp_ps_mask(_mm512_loadu_ps(scores + i), limit, _CMP_GE_OQ);
-    if (pass) {
-      _mm512_storeu_si512((void *)(hits + found), _mm512_maskz_compress_epi32(pass, index));
-      found += (size_t)__builtin_popcount(pass);
-    }
-    index = _mm512_add_epi32(index, step);
-  }
-  if (i < count) {
-    __mmask16 valid = (__mmask16)((1u << (count - i)) - 1);
-    __m512 tail = _mm512_maskz_loadu_ps(valid, scores + i);
-    __mmask16 pass = _mm512_mask_cmp_ps_mask(valid, tail, limit, _CMP_GE_OQ);
-    _mm512_storeu_si512((void *)(hits + found), _mm512_maskz_compress_epi32(pass, index));
-    found += (size_t)__builtin_popcount(pass);
+  __m512i index = SEMBLANCE_FIRST_INDICES;
+  size_t found = 0;
+  for (size_t i = 0; i < count; i += 16, index = _mm512_add_epi32(index, step)) {
+    __mmask16 lanes = group_lanes(i, count);
+    __m512 group = _mm512_maskz_loadu_ps(lanes, scores + i);
+    found = append_hits_avx512(
+        hits, found, _mm512_mask_cmp_ps_mask(lanes, group, limit, _CMP_GE_OQ), index);
   }
   return found;
 }
@@ -102,36 +99,26 @@ __attribute__((target("avx512f")))
 static size_t indices_at_least_each_avx512(
     const float *scores, const float *thresholds, size_t count, uint32_t *hits) {
   const __m512i step = _mm512_set1_epi32(16);
-  __m512i index = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  size_t found = 0, i = 0;
-  for (; i + 16 <= count; i += 16) {
-    __mmask16 pass = _mm512_cmp_ps_mask(
-        _mm512_loadu_ps(scores + i), _mm512_loadu_ps(thresholds + i), _CMP_GE_OQ);
-    if (pass) {
-      _mm512_storeu_si512((void *)(hits + found), _mm512_maskz_compress_epi32(pass, index));
-      found += (size_t)__builtin_popcount(pass);
-    }
-    index = _mm512_add_epi32(index, step);
-  }
-  if (i < count) {
-    __mmask16 valid = (__mmask16)((1u << (count - i)) - 1);
-    __m512 tail = _mm512_maskz_loadu_ps(valid, scores + i);
-    __m512 limits = _mm512_maskz_loadu_ps(valid, thresholds + i);
-    __mmask16 pass = _mm512_mask_cmp_ps_mask(valid, tail, limits, _CMP_GE_OQ);
-    _mm512_storeu_si512((void *)(hits + found), _mm512_maskz_compress_epi32(pass, index));
-    found += (size_t)__builtin_popcount(pass);
+  __m512i index = SEMBLANCE_FIRST_INDICES;
+  size_t found = 0;
+  for (size_t i = 0; i < count; i += 16, index = _mm512_add_epi32(index, step)) {
+    __mmask16 lanes = group_lanes(i, count);
+    __m512 group = _mm512_maskz_loadu_ps(lanes, scores + i);
+    __m512 limits = _mm512_maskz_loadu_ps(lanes, thresholds + i);
+    found = append_hits_avx512(
+        hits, found, _mm512_mask_cmp_ps_mask(lanes, group, limits, _CMP_GE_OQ), index);
   }
   return found;
 }
 
-// The bits of sixteen columns: their words gathered eight at a time (64-bit lanes), each
-// tested against a one shifted to the column's bit.
+// The bits of sixteen bit positions: their words gathered eight at a time (64-bit lanes),
+// each tested against a one shifted to the position's bit.
 __attribute__((target("avx512f")))
-static inline __mmask16 bitmap_bits_avx512(__m512i columns, const uint64_t *bitmap) {
+static inline __mmask16 bitmap_bits_avx512(__m512i positions, const uint64_t *bitmap) {
   const __m512i one = _mm512_set1_epi64(1);
   const __m512i low6 = _mm512_set1_epi32(63);
-  __m512i words = _mm512_srli_epi32(columns, 6);
-  __m512i bits = _mm512_and_si512(columns, low6);
+  __m512i words = _mm512_srli_epi32(positions, 6);
+  __m512i bits = _mm512_and_si512(positions, low6);
   __m512i lowWords = _mm512_i32gather_epi64(
       _mm512_castsi512_si256(words), (const void *)bitmap, 8);
   __m512i highWords = _mm512_i32gather_epi64(
@@ -143,51 +130,23 @@ static inline __mmask16 bitmap_bits_avx512(__m512i columns, const uint64_t *bitm
   return (__mmask16)(low | ((unsigned)high << 8));
 }
 
+// Both membership kernels: the bit of each column is the column itself (a bitmap) or its
+// hash (a filter). Lanes past the end load column 0, whose bit is in range; they are masked.
 __attribute__((target("avx512f")))
-static size_t indices_in_bitmap_avx512(
-    const int32_t *columns, size_t count, const uint64_t *bitmap, uint32_t *hits) {
-  const __m512i step = _mm512_set1_epi32(16);
-  __m512i index = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  size_t found = 0, i = 0;
-  for (; i + 16 <= count; i += 16) {
-    __mmask16 pass = bitmap_bits_avx512(_mm512_loadu_si512((const void *)(columns + i)), bitmap);
-    if (pass) {
-      _mm512_storeu_si512((void *)(hits + found), _mm512_maskz_compress_epi32(pass, index));
-      found += (size_t)__builtin_popcount(pass);
-    }
-    index = _mm512_add_epi32(index, step);
-  }
-  if (i < count) {
-    // Lanes past the end load column 0, whose word is in the bitmap; their bits are masked.
-    __mmask16 valid = (__mmask16)((1u << (count - i)) - 1);
-    __m512i tail = _mm512_maskz_loadu_epi32(valid, (const void *)(columns + i));
-    __mmask16 pass = bitmap_bits_avx512(tail, bitmap) & valid;
-    _mm512_storeu_si512((void *)(hits + found), _mm512_maskz_compress_epi32(pass, index));
-    found += (size_t)__builtin_popcount(pass);
-  }
-  return found;
-}
-
-__attribute__((target("avx512f")))
-static size_t indices_in_filter_avx512(
-    const int32_t *columns, size_t count, const uint64_t *filter, uint32_t *hits) {
+static size_t indices_in_bits_avx512(
+    const int32_t *columns, size_t count, const uint64_t *bits, int hashed, uint32_t *hits) {
   const __m512i step = _mm512_set1_epi32(16);
   const __m512i multiplier = _mm512_set1_epi32((int)0x9E3779B1u);
-  __m512i index = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  __m512i index = SEMBLANCE_FIRST_INDICES;
   size_t found = 0;
-  for (size_t i = 0; i < count; i += 16) {
-    // The last group loads under a mask; its missing lanes hash column 0 and are masked out.
-    __mmask16 valid =
-        count - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (count - i)) - 1);
-    __m512i group = _mm512_maskz_loadu_epi32(valid, (const void *)(columns + i));
-    __m512i bits = _mm512_srli_epi32(
-        _mm512_mullo_epi32(group, multiplier), 32 - SEMBLANCE_FILTER_BITS);
-    __mmask16 pass = bitmap_bits_avx512(bits, filter) & valid;
-    if (pass) {
-      _mm512_storeu_si512((void *)(hits + found), _mm512_maskz_compress_epi32(pass, index));
-      found += (size_t)__builtin_popcount(pass);
+  for (size_t i = 0; i < count; i += 16, index = _mm512_add_epi32(index, step)) {
+    __mmask16 lanes = group_lanes(i, count);
+    __m512i positions = _mm512_maskz_loadu_epi32(lanes, (const void *)(columns + i));
+    if (hashed) {
+      positions = _mm512_srli_epi32(
+          _mm512_mullo_epi32(positions, multiplier), 32 - SEMBLANCE_FILTER_BITS);
     }
-    index = _mm512_add_epi32(index, step);
+    found = append_hits_avx512(hits, found, bitmap_bits_avx512(positions, bits) & lanes, index);
   }
   return found;
 }
@@ -287,17 +246,17 @@ size_t semblance_indices_at_least_each(
 size_t semblance_indices_in_bitmap(
     const int32_t *columns, size_t count, const uint64_t *bitmap, uint32_t *hits) {
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-  if (semblance_vector_kernels()) return indices_in_bitmap_avx512(columns, count, bitmap, hits);
+  if (semblance_vector_kernels()) return indices_in_bits_avx512(columns, count, bitmap, 0, hits);
 #endif
-  return indices_in_bitmap_portable(columns, count, bitmap, hits);
+  return indices_in_bits_portable(columns, count, bitmap, 0, hits);
 }
 
 size_t semblance_indices_in_filter(
     const int32_t *columns, size_t count, const uint64_t *filter, uint32_t *hits) {
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-  if (semblance_vector_kernels()) return indices_in_filter_avx512(columns, count, filter, hits);
+  if (semblance_vector_kernels()) return indices_in_bits_avx512(columns, count, filter, 1, hits);
 #endif
-  return indices_in_filter_portable(columns, count, filter, hits);
+  return indices_in_bits_portable(columns, count, filter, 1, hits);
 }
 
 size_t semblance_crc32_fold(uint32_t crc, const uint8_t *bytes, size_t count, uint8_t folded[16]) {

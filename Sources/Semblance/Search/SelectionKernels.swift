@@ -16,11 +16,8 @@ enum SelectionKernels {
 
   /// The indices of `scores` whose score is at least `threshold`, ascending (never a NaN).
   static func indices(of scores: UnsafeBufferPointer<Float>, atLeast threshold: Float) -> [Int] {
-    guard scores.count > 0 else { return [] }
-    return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: scores.count + 16) { hits in
-      let found = semblance_indices_at_least(
-        scores.baseAddress!, scores.count, threshold, hits.baseAddress!)
-      return hits[0..<found].map { Int($0) }
+    hits(count: scores.count) {
+      semblance_indices_at_least(scores.baseAddress!, scores.count, threshold, $0)
     }
   }
 
@@ -29,24 +26,20 @@ enum SelectionKernels {
     of scores: UnsafeBufferPointer<Float>, atLeast thresholds: UnsafeBufferPointer<Float>
   ) -> [Int] {
     precondition(thresholds.count == scores.count, "one threshold per score")
-    guard scores.count > 0 else { return [] }
-    return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: scores.count + 16) { hits in
-      let found = semblance_indices_at_least_each(
-        scores.baseAddress!, thresholds.baseAddress!, scores.count, hits.baseAddress!)
-      return hits[0..<found].map { Int($0) }
+    return hits(count: scores.count) {
+      semblance_indices_at_least_each(
+        scores.baseAddress!, thresholds.baseAddress!, scores.count, $0)
     }
   }
 
   /// The indices of `columns` whose bit is set in `bitmap` (bit `c & 63` of word `c >> 6`),
   /// ascending.
   static func indices(of columns: UnsafeBufferPointer<Int32>, inBitmap bitmap: [UInt64]) -> [Int] {
-    guard columns.count > 0 else { return [] }
-    precondition(columns.allSatisfy { $0 >= 0 && Int($0) >> 6 < bitmap.count }, "column outside the bitmap")
-    return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: columns.count + 16) { hits in
-      bitmap.withUnsafeBufferPointer { bitmap in
-        let found = semblance_indices_in_bitmap(
-          columns.baseAddress!, columns.count, bitmap.baseAddress!, hits.baseAddress!)
-        return hits[0..<found].map { Int($0) }
+    precondition(
+      columns.allSatisfy { $0 >= 0 && Int($0) >> 6 < bitmap.count }, "column outside the bitmap")
+    return bitmap.withUnsafeBufferPointer { bitmap in
+      hits(count: columns.count) {
+        semblance_indices_in_bitmap(columns.baseAddress!, columns.count, bitmap.baseAddress!, $0)
       }
     }
   }
@@ -54,14 +47,20 @@ enum SelectionKernels {
   /// The indices of `columns` whose filter bit (`semblance_filter_bit`) is set in `filter`,
   /// ascending.
   static func indices(of columns: UnsafeBufferPointer<Int32>, inFilter filter: [UInt64]) -> [Int] {
-    guard columns.count > 0 else { return [] }
     precondition(filter.count == (1 << SEMBLANCE_FILTER_BITS) / 64, "a filter of 2^17 bits")
-    return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: columns.count + 16) { hits in
-      filter.withUnsafeBufferPointer { filter in
-        let found = semblance_indices_in_filter(
-          columns.baseAddress!, columns.count, filter.baseAddress!, hits.baseAddress!)
-        return hits[0..<found].map { Int($0) }
+    return filter.withUnsafeBufferPointer { filter in
+      hits(count: columns.count) {
+        semblance_indices_in_filter(columns.baseAddress!, columns.count, filter.baseAddress!, $0)
       }
+    }
+  }
+
+  /// The hits a kernel writes for `count` inputs, into a buffer with the 16 spare entries
+  /// the kernels need; none for no input.
+  private static func hits(count: Int, _ kernel: (UnsafeMutablePointer<UInt32>) -> Int) -> [Int] {
+    guard count > 0 else { return [] }
+    return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: count + 16) { hits in
+      hits[0..<kernel(hits.baseAddress!)].map { Int($0) }
     }
   }
 }

@@ -7,7 +7,7 @@
 /// writes. Here each pair is one 64-bit key that orders as `TopK` orders pairs, so an offer is
 /// one integer comparison and, when it enters, one store, and the selection that runs when a
 /// buffer fills compares and moves single integers. The threshold scores are one contiguous
-/// array, which the column scan compares 8 at a time.
+/// array, which the column scan's kernel compares with a row of scores.
 ///
 /// The storage is allocated once and freed by `deallocate()`; the table is not copyable in
 /// spirit, so one task owns it at a time.
@@ -19,7 +19,7 @@ struct SelectorTable {
   /// Each row's buffer of 2·capacity pairs, each packed as one `TopK.key(score, position)`.
   private let keys: UnsafeMutablePointer<UInt64>
   private let counts: UnsafeMutablePointer<Int>
-  /// Each row's threshold score, for scans that compare 8 scores at a time: a candidate
+  /// Each row's threshold score, for scans that compare many scores at once: a candidate
   /// below it cannot enter. Until a row's buffer first fills, its floor or -infinity.
   let thresholds: UnsafeMutablePointer<Float>
   /// Each row's threshold as a key: a candidate must beat the worst kept pair.
