@@ -63,6 +63,32 @@ size_t semblance_indices_in_filter(
 /// when the processor lacks PCLMULQDQ or the portable kernels are forced.
 size_t semblance_crc32_fold(uint32_t crc, const uint8_t *bytes, size_t count, uint8_t folded[16]);
 
+/// A token found by `semblance_scan_ascii`: its bytes are `lowered[start ..< end]`, and
+/// `hash` is their `semblance_term_hash`.
+typedef struct {
+  uint64_t hash;
+  uint32_t start;
+  uint32_t end;
+} semblance_token;
+
+/// The term hash of the analyzer's tables (Swift's `TermTable.hash`): eight bytes at a time
+/// as little-endian words with multiply-xorshift mixing, then an avalanche.
+uint64_t semblance_term_hash(const uint8_t *key, size_t length);
+
+/// Whether every byte of `text` is below 0x80.
+int semblance_is_ascii(const uint8_t *text, size_t length);
+
+/// Splits ASCII `text` into tokens: maximal runs of the bytes 0-9, A-Z, a-z and _ of at least
+/// two bytes. Writes the text lowercased to `lowered` (a token's bytes are its lowercase
+/// spelling; other bytes are unspecified), and each token, in order, to `tokens`; returns
+/// how many there are.
+///
+/// `lowered` must have room for `length + 8` bytes (a token's hash reads its last word whole
+/// and masks it), and `tokens` for `length / 3 + 1` tokens. With AVX-512BW sixty-four bytes
+/// are classified per instruction; elsewhere a table-driven loop gives the same tokens.
+size_t semblance_scan_ascii(
+    const uint8_t *text, size_t length, uint8_t *lowered, semblance_token *tokens);
+
 /// Which kernels the selection functions above use: 1 for AVX-512, 0 for the portable loop.
 /// `semblance_use_vector_kernels(0)` forces the portable loops, and the table-driven CRC-32
 /// instead of folding (for tests); `semblance_use_vector_kernels(1)` restores the processor's

@@ -1,3 +1,5 @@
+import CSemblanceKernels
+
 /// Turns a paper into the terms that TF-IDF counts: lowercased word tokens, minus stop words,
 /// joined into n-grams, with the title weighted.
 ///
@@ -110,6 +112,102 @@ public struct Analyzer: Sendable {
     var tokenStarts: [Int] = []
     var tokenEnds: [Int] = []
     var stemmerScratch: [Bool] = []
+    /// The ASCII fast path's lowercased text and its tokens (``forEachTokenizedSegment``).
+    var lowered: [UInt8] = []
+    var tokens: [semblance_token] = []
+  }
+
+  /// Calls `body` once per segment of a paper, as ``forEachSegment(title:abstract:in:_:)``
+  /// does, with the segment's kept tokens as byte ranges of `bytes` and their
+  /// ``TermTable/hash(_:)`` values: what counting needs, with no separator bytes and no
+  /// hashing left to do.
+  ///
+  /// Without a stemmer, and with title and abstract kept apart, an ASCII segment takes a C
+  /// kernel (`semblance_scan_ascii`) that tokenizes, lowercases and hashes in one pass (64
+  /// bytes per step with AVX-512BW); stop words are then dropped by their hashes. Other
+  /// segments, and other configurations, go through ``TokenScanner`` and give the same
+  /// tokens.
+  func forEachTokenizedSegment(
+    title: String, abstract: String, in workspace: inout Workspace,
+    _ body: (_ bytes: UnsafePointer<UInt8>, _ tokens: UnsafeBufferPointer<semblance_token>, _ weight: Int32) -> Void
+  ) {
+    guard configuration.stemmer == nil && !configuration.joinsTitleAndAbstract else {
+      forEachSegment(title: title, abstract: abstract, in: &workspace) { workspace, weight in
+        Analyzer.hashTokens(of: &workspace)
+        workspace.segment.withUnsafeBufferPointer { segment in
+          workspace.tokens.withUnsafeBufferPointer { tokens in
+            body(segment.baseAddress ?? UnsafePointer(bitPattern: 1)!, tokens, weight)
+          }
+        }
+      }
+      return
+    }
+    tokenizeSegment(title, in: &workspace, body: body, weight: Int32(clamping: configuration.titleWeight))
+    tokenizeSegment(abstract, in: &workspace, body: body, weight: 1)
+  }
+
+  private func tokenizeSegment(
+    _ text: String, in workspace: inout Workspace,
+    body: (UnsafePointer<UInt8>, UnsafeBufferPointer<semblance_token>, Int32) -> Void,
+    weight: Int32
+  ) {
+    var text = text
+    let handled: Bool = text.withUTF8 { bytes in
+      guard let base = bytes.baseAddress, semblance_is_ascii(base, bytes.count) != 0 else {
+        return false
+      }
+      let loweredNeeded = bytes.count + 8, tokensNeeded = bytes.count / 3 + 1
+      if workspace.lowered.count < loweredNeeded {
+        workspace.lowered.append(
+          contentsOf: repeatElement(0, count: loweredNeeded - workspace.lowered.count))
+      }
+      if workspace.tokens.count < tokensNeeded {
+        workspace.tokens.append(
+          contentsOf: repeatElement(semblance_token(), count: tokensNeeded - workspace.tokens.count))
+      }
+      let stopWords = stopWordTable
+      let filtersStopWords = stopWords.count > 0
+      workspace.lowered.withUnsafeMutableBufferPointer { lowered in
+        workspace.tokens.withUnsafeMutableBufferPointer { tokens in
+          let found = semblance_scan_ascii(base, bytes.count, lowered.baseAddress!, tokens.baseAddress!)
+          var kept = 0
+          for index in 0..<found {
+            let token = tokens[index]
+            if filtersStopWords {
+              let key = UnsafeBufferPointer(
+                start: lowered.baseAddress! + Int(token.start), count: Int(token.end &- token.start))
+              if stopWords.find(key, hash: token.hash) >= 0 { continue }
+            }
+            tokens[kept] = token
+            kept += 1
+          }
+          body(UnsafePointer(lowered.baseAddress!), UnsafeBufferPointer(rebasing: tokens[..<kept]), weight)
+        }
+      }
+      return true
+    }
+    if handled { return }
+    workspace.segment.removeAll(keepingCapacity: true)
+    workspace.tokenStarts.removeAll(keepingCapacity: true)
+    workspace.tokenEnds.removeAll(keepingCapacity: true)
+    scanSegment(text, into: &workspace)
+    Analyzer.hashTokens(of: &workspace)
+    workspace.segment.withUnsafeBufferPointer { segment in
+      workspace.tokens.withUnsafeBufferPointer { tokens in
+        body(segment.baseAddress ?? UnsafePointer(bitPattern: 1)!, tokens, weight)
+      }
+    }
+  }
+
+  /// Fills `workspace.tokens` (exactly) from the token ranges of `workspace.segment`.
+  private static func hashTokens(of workspace: inout Workspace) {
+    workspace.tokens.removeAll(keepingCapacity: true)
+    workspace.segment.withUnsafeBufferPointer { segment in
+      for (start, end) in zip(workspace.tokenStarts, workspace.tokenEnds) {
+        let hash = TermTable.hash(UnsafeBufferPointer(rebasing: segment[start..<end]))
+        workspace.tokens.append(semblance_token(hash: hash, start: UInt32(start), end: UInt32(end)))
+      }
+    }
   }
 
   /// Calls `body` once per segment of a paper (the title, then the abstract; or one joined

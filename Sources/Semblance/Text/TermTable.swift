@@ -42,7 +42,12 @@ struct TermTable {
   /// The id of `key`, or -1 when it is absent.
   @inline(__always)
   func find(_ key: UnsafeBufferPointer<UInt8>) -> Int32 {
-    let hash = TermTable.hash(key)
+    find(key, hash: TermTable.hash(key))
+  }
+
+  /// The id of `key`, whose ``hash(_:)`` is `hash`, or -1 when it is absent.
+  @inline(__always)
+  func find(_ key: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32 {
     var slot = Int(truncatingIfNeeded: hash) & mask
     return slotIDs.withUnsafeBufferPointer { ids in
       slotHashes.withUnsafeBufferPointer { hashes in

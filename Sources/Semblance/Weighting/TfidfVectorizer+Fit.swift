@@ -96,7 +96,6 @@ extension TfidfVectorizer {
       var wordMark: [Int32] = Array(repeating: -1, count: words.count)
       var touchedWords: [Int32] = [], touchedPairs: [Int] = []
       var ids: [Int32] = []
-      var hashes: [UInt64] = []
       let pairs = lane.pairs
       for paper in papers {
         // Unique per lane over all batches: the pair table's slots keep their marks.
@@ -106,39 +105,31 @@ extension TfidfVectorizer {
         if countsPairs {
           pairs.reserve(additional: (paper.title.utf8.count + paper.abstract.utf8.count) / 3 + 2)
         }
-        analyzer.forEachSegment(title: paper.title, abstract: paper.abstract, in: &workspace) {
-          workspace, weight in
-          let starts = workspace.tokenStarts, ends = workspace.tokenEnds
-          let tokens = starts.count
+        analyzer.forEachTokenizedSegment(
+          title: paper.title, abstract: paper.abstract, in: &workspace
+        ) { bytes, segmentTokens, weight in
+          let tokens = segmentTokens.count
           ids.removeAll(keepingCapacity: true)
-          workspace.segment.withUnsafeBufferPointer { segment in
-            // As for pairs below: start every word slot's load before the first insert.
-            hashes.removeAll(keepingCapacity: true)
-            for token in 0..<tokens {
-              let hash = TermTable.hash(
-                UnsafeBufferPointer(rebasing: segment[starts[token]..<ends[token]]))
-              hashes.append(hash)
-              words.touch(hash: hash)
+          // As for pairs below: start every word slot's load before the first insert.
+          for token in segmentTokens { words.touch(hash: token.hash) }
+          for token in segmentTokens {
+            let id = words.insert(
+              UnsafeBufferPointer(start: bytes + Int(token.start), count: Int(token.end &- token.start)),
+              hash: token.hash)
+            if Int(id) == wordCount.count {
+              wordCount.append(0)
+              wordMark.append(-1)
+              wordFrequency.append(0)
+              wordTotal.append(0)
             }
-            for token in 0..<tokens {
-              let id = words.insert(
-                UnsafeBufferPointer(rebasing: segment[starts[token]..<ends[token]]),
-                hash: hashes[token])
-              if Int(id) == wordCount.count {
-                wordCount.append(0)
-                wordMark.append(-1)
-                wordFrequency.append(0)
-                wordTotal.append(0)
+            ids.append(id)
+            if countsWords {
+              if wordMark[Int(id)] != mark {
+                wordMark[Int(id)] = mark
+                wordCount[Int(id)] = 0
+                touchedWords.append(id)
               }
-              ids.append(id)
-              if countsWords {
-                if wordMark[Int(id)] != mark {
-                  wordMark[Int(id)] = mark
-                  wordCount[Int(id)] = 0
-                  touchedWords.append(id)
-                }
-                wordCount[Int(id)] = wordCount[Int(id)].saturatingAdd(weight)
-              }
+              wordCount[Int(id)] = wordCount[Int(id)].saturatingAdd(weight)
             }
           }
           guard countsPairs && tokens > 1 else { return }

@@ -1,0 +1,182 @@
+#include "CSemblanceKernels.h"
+
+#include <string.h>
+
+// The ASCII tokenizer of the analyzer's counting pass. A token is a maximal run of ASCII word
+// characters (0-9, A-Z, a-z, _) of at least two bytes, lowercased. The whole text must be
+// ASCII: the caller checks `semblance_is_ascii` first, because Unicode lowercasing and word
+// classes belong to the Swift scanner.
+
+// The hash of TermTable.hash(_:) in Swift, whose definition this must reproduce bit for bit:
+// eight bytes at a time as little-endian words, multiply-xorshift mixing, a zero-padded tail
+// word, and a final avalanche. `key` must be followed by at least seven readable bytes: the
+// tail is read as one word and masked, so the padding's values do not matter.
+static inline uint64_t term_hash_padded(const uint8_t *key, size_t length) {
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)length;
+  size_t position = 0;
+  uint64_t word;
+  for (; position + 8 <= length; position += 8) {
+    memcpy(&word, key + position, 8);
+    h = (h ^ word) * 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 31;
+  }
+  if (position < length) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&word, key + position, 8);
+    word &= ~0ull >> (8 * (8 - (length - position)));
+#else
+    word = 0;
+    for (size_t shift = 0; position < length; position++, shift += 8) {
+      word |= (uint64_t)key[position] << shift;
+    }
+#endif
+    h = (h ^ word) * 0xBF58476D1CE4E5B9ull;
+  }
+  h ^= h >> 32;
+  h *= 0x94D049BB133111EBull;
+  h ^= h >> 29;
+  return h;
+}
+
+uint64_t semblance_term_hash(const uint8_t *key, size_t length) {
+  uint8_t padded[8];
+  size_t whole = length / 8 * 8;
+  // Hash the whole words in place, and the tail from a padded copy.
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)length;
+  uint64_t word;
+  for (size_t position = 0; position < whole; position += 8) {
+    memcpy(&word, key + position, 8);
+    h = (h ^ word) * 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 31;
+  }
+  if (whole < length) {
+    memset(padded, 0, 8);
+    memcpy(padded, key + whole, length - whole);
+    word = 0;
+    for (size_t i = 0; i < 8; i++) word |= (uint64_t)padded[i] << (8 * i);
+    h = (h ^ word) * 0xBF58476D1CE4E5B9ull;
+  }
+  h ^= h >> 32;
+  h *= 0x94D049BB133111EBull;
+  h ^= h >> 29;
+  return h;
+}
+
+int semblance_is_ascii(const uint8_t *text, size_t length) {
+  uint8_t any = 0;
+  size_t i = 0;
+  // Sixty-four bytes per test: compilers turn the OR into vector instructions.
+  for (; i + 64 <= length; i += 64) {
+    for (size_t j = 0; j < 64; j++) any |= text[i + j];
+    if (any & 0x80) return 0;
+  }
+  for (; i < length; i++) any |= text[i];
+  return (any & 0x80) == 0;
+}
+
+// For each byte: 0 when it is not an ASCII word character, otherwise its lowercase form.
+static const uint8_t word_table[256] = {
+  ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+  ['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+  ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e', ['F'] = 'f', ['G'] = 'g',
+  ['H'] = 'h', ['I'] = 'i', ['J'] = 'j', ['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n',
+  ['O'] = 'o', ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't', ['U'] = 'u',
+  ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y', ['Z'] = 'z',
+  ['_'] = '_',
+  ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f', ['g'] = 'g',
+  ['h'] = 'h', ['i'] = 'i', ['j'] = 'j', ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n',
+  ['o'] = 'o', ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't', ['u'] = 'u',
+  ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z',
+};
+
+static inline size_t emit_token(
+    semblance_token *tokens, size_t found, const uint8_t *lowered, size_t start, size_t end) {
+  if (end - start < 2) return found;
+  tokens[found].hash = term_hash_padded(lowered + start, end - start);
+  tokens[found].start = (uint32_t)start;
+  tokens[found].end = (uint32_t)end;
+  return found + 1;
+}
+
+static size_t scan_ascii_portable(
+    const uint8_t *text, size_t length, uint8_t *lowered, semblance_token *tokens) {
+  size_t found = 0, start = 0;
+  int inside = 0;
+  for (size_t i = 0; i < length; i++) {
+    uint8_t lower = word_table[text[i]];
+    lowered[i] = lower;
+    if (lower) {
+      if (!inside) start = i;
+      inside = 1;
+    } else if (inside) {
+      inside = 0;
+      found = emit_token(tokens, found, lowered, start, i);
+    }
+  }
+  if (inside) found = emit_token(tokens, found, lowered, start, length);
+  return found;
+}
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+
+// Sixty-four bytes per step: one mask of the word characters, the lowercased bytes stored
+// under the block's mask, and one bit per change between word and non-word bytes, visited
+// in order with a count of trailing zeros. A change into a word starts a token, a change out
+// of one ends it (hashed at once, while its bytes are in the first-level cache). The last
+// block is loaded under a mask, with zeros (non-word bytes) past the end, which closes a
+// token running to the end; when the length is a multiple of 64 the loop closes it.
+__attribute__((target("avx512f,avx512bw,bmi,bmi2")))
+static size_t scan_ascii_avx512(
+    const uint8_t *text, size_t length, uint8_t *lowered, semblance_token *tokens) {
+  const __m512i zero = _mm512_set1_epi8('0'), upperA = _mm512_set1_epi8('A');
+  const __m512i lowerA = _mm512_set1_epi8('a'), underscore = _mm512_set1_epi8('_');
+  const __m512i nine = _mm512_set1_epi8(9), twentyFive = _mm512_set1_epi8(25);
+  const __m512i caseBit = _mm512_set1_epi8(0x20);
+  size_t found = 0, start = 0;
+  uint64_t previous = 0;  // 1 when the byte before this block is a word character
+  for (size_t base = 0; base < length; base += 64) {
+    size_t remaining = length - base;
+    __mmask64 lanes = remaining >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << remaining) - 1);
+    __m512i bytes = _mm512_maskz_loadu_epi8(lanes, text + base);
+    __mmask64 digit = _mm512_cmple_epu8_mask(_mm512_sub_epi8(bytes, zero), nine);
+    __mmask64 upper = _mm512_cmple_epu8_mask(_mm512_sub_epi8(bytes, upperA), twentyFive);
+    __mmask64 lower = _mm512_cmple_epu8_mask(_mm512_sub_epi8(bytes, lowerA), twentyFive);
+    __mmask64 under = _mm512_cmpeq_epi8_mask(bytes, underscore);
+    uint64_t word = (uint64_t)(digit | upper | lower | under);
+    _mm512_mask_storeu_epi8(lowered + base, lanes, _mm512_mask_add_epi8(bytes, upper, bytes, caseBit));
+    uint64_t changes = word ^ ((word << 1) | previous);
+    while (changes) {
+      size_t bit = (size_t)__builtin_ctzll(changes);
+      changes &= changes - 1;
+      if ((word >> bit) & 1) {
+        start = base + bit;
+      } else {
+        found = emit_token(tokens, found, lowered, start, base + bit);
+      }
+    }
+    previous = word >> 63;
+  }
+  if (previous) found = emit_token(tokens, found, lowered, start, length);
+  return found;
+}
+
+static int processor_has_avx512bw(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("bmi2");
+}
+#endif
+
+size_t semblance_scan_ascii(
+    const uint8_t *text, size_t length, uint8_t *lowered, semblance_token *tokens) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+  static int byte_choice = -1;
+  int choice = __atomic_load_n(&byte_choice, __ATOMIC_RELAXED);
+  if (choice < 0) {
+    choice = processor_has_avx512bw();
+    __atomic_store_n(&byte_choice, choice, __ATOMIC_RELAXED);
+  }
+  if (choice && semblance_vector_kernels()) return scan_ascii_avx512(text, length, lowered, tokens);
+#endif
+  return scan_ascii_portable(text, length, lowered, tokens);
+}
