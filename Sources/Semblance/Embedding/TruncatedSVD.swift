@@ -37,7 +37,7 @@ public struct TruncatedSVD: Sendable {
     public var dimensions: Int
     /// Extra random directions sampled beyond k (default 10).
     public var oversampling: Int
-    /// Power iterations; `nil` means ``TruncatedSVD/defaultPowerIterations`` (4).
+    /// Power iterations; `nil` means ``TruncatedSVD/defaultPowerIterations`` (2).
     public var powerIterations: Int?
     /// The solver (default `.automatic`).
     public var algorithm: Algorithm

@@ -37,7 +37,7 @@ public struct IndexConfiguration: Sendable, Hashable, Codable {
   public var dimensions: Int = 128
   /// Randomized SVD oversampling (default 10).
   public var oversampling: Int = 10
-  /// Randomized SVD power iterations; `nil` chooses ``TruncatedSVD/defaultPowerIterations`` (4).
+  /// Randomized SVD power iterations; `nil` chooses ``TruncatedSVD/defaultPowerIterations`` (2).
   public var powerIterations: Int? = nil
   /// The SVD solver (default `.automatic`).
   public var svdAlgorithm: TruncatedSVD.Algorithm = .automatic
