@@ -5,21 +5,31 @@ import CSemblanceKernels
 ///
 /// This is the analyzer's hot structure: counting terms keyed by byte slices means no
 /// `String` is created per token. Keys live back to back in one byte arena; the table is
-/// open addressing with linear probing over a power-of-two slot array, and each slot keeps
-/// the key's full hash beside its id, so most probes never touch the arena.
+/// open addressing with linear probing over a power-of-two slot array. Each 24-byte slot
+/// keeps the key's full hash, its length and its first eight bytes beside its id, so a probe
+/// compares a key of up to eight bytes (most words) without touching the arena, and a longer
+/// one reads the arena only past its eighth byte, when everything else already matched.
 struct TermTable {
   private(set) var arena: [UInt8] = []
   /// `count + 1` offsets into `arena`.
   private(set) var starts: [Int] = [0]
-  private var slotIDs: [Int32]
-  private var slotHashes: [UInt64]
+  private var slots: [Slot]
   private var mask: Int
+
+  private struct Slot {
+    var hash: UInt64
+    /// The key's first eight bytes, little-endian, zero-padded.
+    var head: UInt64
+    var id: Int32
+    var length: Int32
+  }
+
+  private static let empty = Slot(hash: 0, head: 0, id: -1, length: 0)
 
   init(minimumCapacity: Int = 1024) {
     var capacity = 16
     while capacity < minimumCapacity * 2 { capacity <<= 1 }
-    slotIDs = Array(repeating: -1, count: capacity)
-    slotHashes = Array(repeating: 0, count: capacity)
+    slots = Array(repeating: TermTable.empty, count: capacity)
     mask = capacity - 1
   }
 
@@ -48,28 +58,40 @@ struct TermTable {
   /// The id of `key`, whose ``hash(_:)`` is `hash`, or -1 when it is absent.
   @inline(__always)
   func find(_ key: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32 {
-    var slot = Int(truncatingIfNeeded: hash) & mask
-    return slotIDs.withUnsafeBufferPointer { ids in
-      slotHashes.withUnsafeBufferPointer { hashes in
-        while true {
-          let id = ids[slot]
-          if id < 0 { return -1 }
-          if hashes[slot] == hash && keyEquals(Int(id), key) { return id }
-          slot = (slot + 1) & mask
-        }
-      }
+    let head = TermTable.head(key)
+    return slots.withUnsafeBufferPointer { slots in
+      let (slot, found) = probe(slots, key, hash: hash, head: head)
+      return found ? slots[slot].id : -1
     }
   }
 
-  /// Asks for the home slot of a key with this hash (its id and its hash), so that a loop of
-  /// touches starts the cache misses of a whole segment before a loop of
-  /// ``insert(_:hash:)`` needs them. A prefetch retires at once, so the misses in flight
-  /// are bounded by the memory system, not by the instructions waiting on them.
+  /// The slot holding `key`, or the empty slot where it would go.
+  @inline(__always)
+  private func probe(
+    _ slots: UnsafeBufferPointer<Slot>, _ key: UnsafeBufferPointer<UInt8>, hash: UInt64,
+    head: UInt64
+  ) -> (slot: Int, found: Bool) {
+    var slot = Int(truncatingIfNeeded: hash) & mask
+    while true {
+      let entry = slots[slot]
+      if entry.id < 0 { return (slot, false) }
+      if entry.hash == hash && entry.head == head && Int(entry.length) == key.count
+        && (key.count <= 8 || tailEquals(Int(entry.id), key))
+      {
+        return (slot, true)
+      }
+      slot = (slot + 1) & mask
+    }
+  }
+
+  /// Asks for the home slot of a key with this hash, so that a loop of touches starts the
+  /// cache misses of a whole segment before a loop of ``insert(_:hash:)`` needs them. A
+  /// prefetch retires at once, so the misses in flight are bounded by the memory system, not
+  /// by the instructions waiting on them.
   @inline(__always)
   func touch(hash: UInt64) {
     let slot = Int(truncatingIfNeeded: hash) & mask
-    slotIDs.withUnsafeBufferPointer { semblance_prefetch($0.baseAddress! + slot) }
-    slotHashes.withUnsafeBufferPointer { semblance_prefetch($0.baseAddress! + slot) }
+    slots.withUnsafeBufferPointer { semblance_prefetch($0.baseAddress! + slot) }
   }
 
   /// The id of `key`, inserting it first when it is absent.
@@ -81,18 +103,13 @@ struct TermTable {
   /// The id of `key`, whose ``hash(_:)`` is `hash`, inserting it first when it is absent.
   @inline(__always)
   mutating func insert(_ key: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32 {
-    var slot = Int(truncatingIfNeeded: hash) & mask
-    while true {
-      let id = slotIDs[slot]
-      if id < 0 { break }
-      if slotHashes[slot] == hash && keyEquals(Int(id), key) { return id }
-      slot = (slot + 1) & mask
-    }
+    let head = TermTable.head(key)
+    let (slot, found) = slots.withUnsafeBufferPointer { probe($0, key, hash: hash, head: head) }
+    if found { return slots[slot].id }
     let id = Int32(count)
     arena.append(contentsOf: key)
     starts.append(arena.count)
-    slotIDs[slot] = id
-    slotHashes[slot] = hash
+    slots[slot] = Slot(hash: hash, head: head, id: id, length: Int32(key.count))
     if count * 2 > mask { grow() }
     return id
   }
@@ -110,29 +127,34 @@ struct TermTable {
     return key.withUTF8 { find($0) }
   }
 
+  /// The first eight bytes of `key`, little-endian, zero-padded.
   @inline(__always)
-  private func keyEquals(_ id: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
-    let start = starts[id], length = starts[id + 1] - start
-    guard length == key.count else { return false }
-    if length == 0 { return true }
-    return arena.withUnsafeBufferPointer { arena in
-      memcmp(arena.baseAddress! + start, key.baseAddress!, length) == 0
+  static func head(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    let raw = UnsafeRawBufferPointer(key)
+    if raw.count >= 8 { return raw.loadUnaligned(as: UInt64.self) }
+    var word: UInt64 = 0
+    for index in 0..<raw.count { word |= UInt64(raw[index]) << (8 * UInt64(index)) }
+    return word
+  }
+
+  /// Whether the bytes of key `id` past the eighth equal those of `key` (same length).
+  @inline(__always)
+  private func tailEquals(_ id: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+    arena.withUnsafeBufferPointer { arena in
+      memcmp(arena.baseAddress! + starts[id] + 8, key.baseAddress! + 8, key.count - 8) == 0
     }
   }
 
   private mutating func grow() {
     let capacity = (mask + 1) * 2
-    var ids = [Int32](repeating: -1, count: capacity)
-    var hashes = [UInt64](repeating: 0, count: capacity)
     let newMask = capacity - 1
-    for slot in 0...mask where slotIDs[slot] >= 0 {
-      var target = Int(truncatingIfNeeded: slotHashes[slot]) & newMask
-      while ids[target] >= 0 { target = (target + 1) & newMask }
-      ids[target] = slotIDs[slot]
-      hashes[target] = slotHashes[slot]
+    var grown = [Slot](repeating: TermTable.empty, count: capacity)
+    for entry in slots where entry.id >= 0 {
+      var target = Int(truncatingIfNeeded: entry.hash) & newMask
+      while grown[target].id >= 0 { target = (target + 1) & newMask }
+      grown[target] = entry
     }
-    slotIDs = ids
-    slotHashes = hashes
+    slots = grown
     mask = newMask
   }
 

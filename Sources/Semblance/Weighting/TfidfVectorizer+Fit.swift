@@ -87,6 +87,9 @@ extension TfidfVectorizer {
       (lane.wordFrequency, lane.wordTotal, lane.documentEnds) = ([], [], [])
       (lane.terms, lane.counts) = ([], [])
       defer {
+        // The per-word arrays run ahead of the table by up to a segment's tokens.
+        wordFrequency.removeSubrange(words.count...)
+        wordTotal.removeSubrange(words.count...)
         lane.words = words
         (lane.wordFrequency, lane.wordTotal) = (wordFrequency, wordTotal)
         lane.documentEnds = documentEnds
@@ -109,27 +112,38 @@ extension TfidfVectorizer {
           title: paper.title, abstract: paper.abstract, in: &workspace
         ) { bytes, segmentTokens, weight in
           let tokens = segmentTokens.count
-          ids.removeAll(keepingCapacity: true)
+          // Room for every token to be a new word, so that the loop below writes through
+          // pointers, with no growth and no uniqueness check per token.
+          let needed = words.count + tokens
+          if wordCount.count < needed {
+            let more = max(needed - wordCount.count, wordCount.count)
+            wordCount.append(contentsOf: repeatElement(0, count: more))
+            wordMark.append(contentsOf: repeatElement(-1, count: more))
+            wordFrequency.append(contentsOf: repeatElement(0, count: more))
+            wordTotal.append(contentsOf: repeatElement(0, count: more))
+          }
+          if ids.count < tokens { ids.append(contentsOf: repeatElement(0, count: tokens - ids.count)) }
           // As for pairs below: start every word slot's load before the first insert.
           for token in segmentTokens { words.touch(hash: token.hash) }
-          for token in segmentTokens {
-            let id = words.insert(
-              UnsafeBufferPointer(start: bytes + Int(token.start), count: Int(token.end &- token.start)),
-              hash: token.hash)
-            if Int(id) == wordCount.count {
-              wordCount.append(0)
-              wordMark.append(-1)
-              wordFrequency.append(0)
-              wordTotal.append(0)
-            }
-            ids.append(id)
-            if countsWords {
-              if wordMark[Int(id)] != mark {
-                wordMark[Int(id)] = mark
-                wordCount[Int(id)] = 0
-                touchedWords.append(id)
+          ids.withUnsafeMutableBufferPointer { ids in
+            wordCount.withUnsafeMutableBufferPointer { wordCount in
+              wordMark.withUnsafeMutableBufferPointer { wordMark in
+                for (index, token) in segmentTokens.enumerated() {
+                  let id = words.insert(
+                    UnsafeBufferPointer(
+                      start: bytes + Int(token.start), count: Int(token.end &- token.start)),
+                    hash: token.hash)
+                  ids[index] = id
+                  if countsWords {
+                    if wordMark[Int(id)] != mark {
+                      wordMark[Int(id)] = mark
+                      wordCount[Int(id)] = 0
+                      touchedWords.append(id)
+                    }
+                    wordCount[Int(id)] = wordCount[Int(id)].saturatingAdd(weight)
+                  }
+                }
               }
-              wordCount[Int(id)] = wordCount[Int(id)].saturatingAdd(weight)
             }
           }
           guard countsPairs && tokens > 1 else { return }
