@@ -180,3 +180,81 @@ size_t semblance_scan_ascii(
 #endif
   return scan_ascii_portable(text, length, lowered, tokens);
 }
+
+// MARK: - Sorting a row's entries
+
+static void insertion_sort_u64(uint64_t *values, size_t count) {
+  for (size_t i = 1; i < count; i++) {
+    uint64_t value = values[i];
+    size_t j = i;
+    while (j > 0 && values[j - 1] > value) {
+      values[j] = values[j - 1];
+      j--;
+    }
+    values[j] = value;
+  }
+}
+
+static void sift_down_u64(uint64_t *values, size_t root, size_t count) {
+  for (;;) {
+    size_t child = 2 * root + 1;
+    if (child >= count) return;
+    if (child + 1 < count && values[child + 1] > values[child]) child++;
+    if (values[root] >= values[child]) return;
+    uint64_t swap = values[root];
+    values[root] = values[child];
+    values[child] = swap;
+    root = child;
+  }
+}
+
+static void heap_sort_u64(uint64_t *values, size_t count) {
+  for (size_t i = count / 2; i-- > 0;) sift_down_u64(values, i, count);
+  for (size_t end = count; end-- > 1;) {
+    uint64_t swap = values[0];
+    values[0] = values[end];
+    values[end] = swap;
+    sift_down_u64(values, 0, end);
+  }
+}
+
+// Quicksort on the median of three, insertion sort below 24 values, and heapsort once the
+// recursion is deeper than twice the logarithm of the count: O(n log n) in every case.
+static void intro_sort_u64(uint64_t *values, size_t count, int depth) {
+  while (count > 24) {
+    if (depth-- == 0) {
+      heap_sort_u64(values, count);
+      return;
+    }
+    uint64_t a = values[0], b = values[count / 2], c = values[count - 1];
+    uint64_t pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+    size_t i = 0, j = count - 1;
+    for (;;) {
+      while (values[i] < pivot) i++;
+      while (values[j] > pivot) j--;
+      if (i >= j) break;
+      uint64_t swap = values[i];
+      values[i] = values[j];
+      values[j] = swap;
+      i++;
+      j--;
+    }
+    // [0, j] ≤ pivot ≤ [j + 1, count): recurse into the smaller side, loop on the larger.
+    size_t left = j + 1, right = count - left;
+    if (left < right) {
+      intro_sort_u64(values, left, depth);
+      values += left;
+      count = right;
+    } else {
+      intro_sort_u64(values + left, right, depth);
+      count = left;
+    }
+  }
+  insertion_sort_u64(values, count);
+}
+
+void semblance_sort_u64(uint64_t *values, size_t count) {
+  int depth = 0;
+  for (size_t n = count; n > 1; n >>= 1) depth += 2;
+  intro_sort_u64(values, count, depth);
+}

@@ -122,4 +122,22 @@ extension SelectionKernelTests {
       }
     }
   }
+
+  @Test("the row sort orders any input as the standard library does")
+  func rowSort() {
+    var generator = SeededGenerator(seed: 11)
+    for count in [0, 1, 2, 3, 23, 24, 25, 100, 155, 1_000, 5_000] {
+      let random = (0..<count).map { _ in generator.next() }
+      let few = (0..<count).map { _ in generator.next() % 4 }
+      let sorted = random.sorted()
+      let organPipe = (0..<count).map { UInt64(min($0, count - $0)) }
+      for input in [random, few, sorted, Array(sorted.reversed()), organPipe] {
+        var values = input
+        values.withUnsafeMutableBufferPointer {
+          if let base = $0.baseAddress { semblance_sort_u64(base, $0.count) }
+        }
+        #expect(values == input.sorted(), "count \(count)")
+      }
+    }
+  }
 }

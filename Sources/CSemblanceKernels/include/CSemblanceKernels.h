@@ -89,6 +89,11 @@ int semblance_is_ascii(const uint8_t *text, size_t length);
 size_t semblance_scan_ascii(
     const uint8_t *text, size_t length, uint8_t *lowered, semblance_token *tokens);
 
+/// Sorts `values` in ascending order, in place and with no allocation (introsort: quicksort
+/// on the median of three, heapsort past twice the logarithm's depth, insertion sort for short
+/// runs). For the rows of the TF-IDF matrix, which are short and whose keys are distinct.
+void semblance_sort_u64(uint64_t *values, size_t count);
+
 /// Which kernels the selection functions above use: 1 for AVX-512, 0 for the portable loop.
 /// `semblance_use_vector_kernels(0)` forces the portable loops, and the table-driven CRC-32
 /// instead of folding (for tests); `semblance_use_vector_kernels(1)` restores the processor's

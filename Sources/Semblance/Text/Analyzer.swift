@@ -63,6 +63,9 @@ public struct Analyzer: Sendable {
   /// The configuration.
   public let configuration: Configuration
   let stopWordTable: TermTable
+  /// One bit per value of a hash's top 12 bits, set for the stop words' hashes: most tokens
+  /// that are not stop words are told so by one bit test, without probing the table.
+  let stopWordFilter: [UInt64]
 
   /// Creates an analyzer.
   /// - Throws: `ConfigurationError` when the configuration is out of range.
@@ -70,10 +73,15 @@ public struct Analyzer: Sendable {
     try configuration.validate()
     self.configuration = configuration
     var table = TermTable(minimumCapacity: configuration.stopWords.count)
+    var filter = [UInt64](repeating: 0, count: 64)
     for word in configuration.stopWords.sorted() {
-      table.insert(word.lowercased())
+      var spelling = word.lowercased()
+      table.insert(spelling)
+      let hash = spelling.withUTF8 { TermTable.hash($0) }
+      filter[Int(hash >> 58)] |= 1 << ((hash >> 52) & 63)
     }
     self.stopWordTable = table
+    self.stopWordFilter = filter
   }
 
   /// The lowercased word tokens of `text`, in order, stop words included.
@@ -166,20 +174,22 @@ public struct Analyzer: Sendable {
           contentsOf: repeatElement(semblance_token(), count: tokensNeeded - workspace.tokens.count))
       }
       let stopWords = stopWordTable
-      let filtersStopWords = stopWords.count > 0
       workspace.lowered.withUnsafeMutableBufferPointer { lowered in
         workspace.tokens.withUnsafeMutableBufferPointer { tokens in
           let found = semblance_scan_ascii(base, bytes.count, lowered.baseAddress!, tokens.baseAddress!)
           var kept = 0
-          for index in 0..<found {
-            let token = tokens[index]
-            if filtersStopWords {
-              let key = UnsafeBufferPointer(
-                start: lowered.baseAddress! + Int(token.start), count: Int(token.end &- token.start))
-              if stopWords.find(key, hash: token.hash) >= 0 { continue }
+          stopWordFilter.withUnsafeBufferPointer { filter in
+            for index in 0..<found {
+              let token = tokens[index]
+              let hash = token.hash
+              if (filter[Int(hash >> 58)] >> ((hash >> 52) & 63)) & 1 != 0 {
+                let key = UnsafeBufferPointer(
+                  start: lowered.baseAddress! + Int(token.start), count: Int(token.end &- token.start))
+                if stopWords.find(key, hash: hash) >= 0 { continue }
+              }
+              tokens[kept] = token
+              kept += 1
             }
-            tokens[kept] = token
-            kept += 1
           }
           body(UnsafePointer(lowered.baseAddress!), UnsafeBufferPointer(rebasing: tokens[..<kept]), weight)
         }

@@ -522,7 +522,10 @@ struct RowBlock {
   mutating func append(
     entries: inout [UInt64], idf: UnsafeBufferPointer<Float>, sublinearTF: Bool
   ) {
-    entries.sort()
+    // The entries' columns are distinct: an unstable, allocation-free sort serves.
+    entries.withUnsafeMutableBufferPointer {
+      if let base = $0.baseAddress { semblance_sort_u64(base, $0.count) }
+    }
     weights.removeAll(keepingCapacity: true)
     var squares: Double = 0
     for entry in entries {
