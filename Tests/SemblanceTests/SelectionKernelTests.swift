@@ -4,7 +4,7 @@ import Testing
 @testable import Semblance
 
 /// The comparison kernels of the top-k scans, AVX-512 and portable, against a plain filter.
-@Suite("Selection kernels", .serialized)
+@Suite("C kernels: selection, tokenizing, sorting, gathers", .serialized)
 struct SelectionKernelTests {
   /// Lengths around the 16-lane groups and the scans' chunk of 128.
   static let lengths = [0, 1, 7, 15, 16, 17, 31, 32, 33, 100, 127, 128, 129, 512, 1_000]

@@ -94,6 +94,39 @@ size_t semblance_scan_ascii(
 /// runs). For the rows of the TF-IDF matrix, which are short and whose keys are distinct.
 void semblance_sort_u64(uint64_t *values, size_t count);
 
+/// For each row r in [first, last) of a CSR matrix (`offsets`, `indices`, `values`), the sum
+/// over its entries of value × the bfloat16 row `source + index · columns · 2` (`columns` 16
+/// or 32, in the packed layout of the Swift `PackedRegisterRow`: word 4g + i holds column
+/// 8g + i in its low half and column 8g + 4 + i in its high half), summed in Float32 with
+/// fused multiply-adds. With `packed_output`, row r's sum is written there at
+/// `r · columns · 2`, packed the same way and rounded to nearest (ties to even); otherwise
+/// its first `float_count` columns are written in column order at
+/// `float_output + r · float_stride`.
+///
+/// Returns 1, or 0 with nothing written when the processor lacks AVX-512 (or the portable
+/// kernels are forced): the caller then runs its own loop.
+int semblance_gather_bf16(
+    const int64_t *offsets, const int32_t *indices, const float *values, size_t first,
+    size_t last, const void *source, size_t columns, void *packed_output, float *float_output,
+    size_t float_stride, size_t float_count);
+
+/// For each row r in [first, last) of a CSR matrix, the sum over its entries of value × the
+/// `floats` floats at `source + index · source_stride` (`floats` a multiple of 16, at most
+/// 256), summed in registers with fused multiply-adds and written at
+/// `output + (r - first) · output_stride`. Returns 1, or 0 with nothing written (as above).
+int semblance_gather_f32(
+    const int64_t *offsets, const int32_t *indices, const float *values, size_t first,
+    size_t last, const float *source, size_t source_stride, size_t floats, float *output,
+    size_t output_stride);
+
+/// For each row r < `rows` of a CSR matrix, and each of its entries whose column c lies in
+/// [`lower`, `upper`), `output[c · width ..< (c + 1) · width] += value · source[r · width ...]`,
+/// with fused multiply-adds, rows in order and entries in column order. Returns 1, or 0 with
+/// nothing written (as above).
+int semblance_scatter_rows(
+    const int64_t *offsets, const int32_t *indices, const float *values, size_t rows,
+    int32_t lower, int32_t upper, const float *source, size_t width, float *output);
+
 /// Which kernels the selection functions above use: 1 for AVX-512, 0 for the portable loop.
 /// `semblance_use_vector_kernels(0)` forces the portable loops, and the table-driven CRC-32
 /// instead of folding (for tests); `semblance_use_vector_kernels(1)` restores the processor's

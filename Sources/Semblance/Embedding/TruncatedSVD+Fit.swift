@@ -262,9 +262,10 @@ extension TruncatedSVD {
   ///
   /// Every iterate lives on the document side (n × width): one power iteration is
   /// `Q ← orth(X Xᵀ Q)`, the product computed panel by panel from rows rounded to bfloat16
-  /// (``PackedGramProduct``). B Bᵀ = Qᵀ (X Xᵀ Q) is one more product, in Float32
-  /// (``GramProduct``), and V = Xᵀ (U Σ) Σ⁻² is formed from X's rows after Xᵀ and Q are
-  /// freed, so V, the largest block, is never held beside Xᵀ.
+  /// (``PackedGramProduct``). B Bᵀ = Qᵀ (X Xᵀ Q) = Zᵀ Z for Z = Xᵀ Q is formed in Float32
+  /// a block of terms at a time (``termGram(transpose:_:width:)``), and V = Xᵀ (U Σ) Σ⁻² is
+  /// formed from X's rows after Xᵀ and Q are freed, so V, the largest block, is never held
+  /// beside Xᵀ.
   static func randomized(_ x: SparseMatrix, k: Int, configuration: Configuration) throws -> Factors {
     let n = x.rows, m = x.columns
     let width = min(k + configuration.oversampling, min(n, m))
@@ -306,8 +307,7 @@ extension TruncatedSVD {
           try orthonormalize(&q, rows: n, width: width, passes: iteration == iterations ? 2 : 1)
         }
       }
-      GramProduct(transpose: xt!, width: width).apply(q, into: &y)
-      addTransposedProduct(q, y, rows: n, width: width, into: &gram)
+      gram = termGram(transpose: xt!, q, width: width)
     }
     xt = nil
     // Qᵀ Y is symmetric up to rounding; the eigensolver reads one triangle, so average them.
@@ -355,47 +355,6 @@ extension TruncatedSVD {
       terms: m, documents: n, k: k)
   }
 
-  /// `gram += Aᵀ B` in double precision for row-major `rows × width` A and B, converting
-  /// blocks of rows so that neither is ever held in double whole.
-  static func addTransposedProduct(
-    _ a: [Float], _ b: [Float], rows: Int, width: Int, into gram: inout [Double]
-  ) {
-    let blockRows = 8_192
-    let capacity = min(blockRows, max(rows, 1)) * width
-    var a64 = [Double](repeating: 0, count: capacity), b64 = a64
-    var start = 0
-    let tasks = rows < blockRows ? 1 : processorCount
-    while start < rows {
-      let count = min(blockRows, rows - start)
-      a.withUnsafeBufferPointer { a in
-        b.withUnsafeBufferPointer { b in
-          a64.withUnsafeMutableBufferPointer { a64 in
-            b64.withUnsafeMutableBufferPointer { b64 in
-              let targets = UnsafeSendable((a64, b64))
-              parallelForEach(chunks: tasks) { task in
-                let (a64, b64) = targets.value
-                for index in chunkRange(task, of: tasks, count: count * width) {
-                  a64[index] = Double(a[start * width + index])
-                  b64[index] = Double(b[start * width + index])
-                }
-              }
-            }
-          }
-        }
-      }
-      a64.withUnsafeBufferPointer { a64 in
-        b64.withUnsafeBufferPointer { b64 in
-          gram.withUnsafeMutableBufferPointer { gram in
-            BLAS.dgemm(
-              .transposed, .none, m: width, n: width, k: count, a: a64.baseAddress!, lda: width,
-              b: b64.baseAddress!, ldb: width, beta: 1, c: gram.baseAddress!, ldc: width)
-          }
-        }
-      }
-      start += count
-    }
-  }
-
   /// `V = Xᵀ E · diag(scales)` for a row-major n × `width` E, into the zero-filled row-major
   /// m × `width` `output`, reading X by rows: each document's row of E is added into the
   /// rows of V of its terms.
@@ -416,36 +375,43 @@ extension TruncatedSVD {
       let terms = termRanges[task]
       guard !terms.isEmpty else { return }
       let lower = Int32(terms.lowerBound), upper = Int32(terms.upperBound)
-      for document in 0..<x.rows {
-        let end = Int(offsets[document + 1])
-        // The row's columns are sorted: skip to the first one in this task's range.
-        var position = x.firstPosition(inRow: document, atOrAfter: lower)
-        let row = UnsafeRawPointer(e + document * width)
-        while position < end {
-          let term = indices[position]
-          if term >= upper { break }
-          let value = values[position]
-          let target = UnsafeMutableRawPointer(output + Int(term) * width)
-          if position + 4 < end {
-            let ahead = indices[position + 4]
-            if ahead < upper {
-              let next = UnsafeRawPointer(output + Int(ahead) * width)
-              for line in stride(from: 0, to: width * 4, by: 64) { semblance_prefetch(next + line) }
+      let done = x.withCSRPointers { offsets, indices, values in
+        semblance_scatter_rows(offsets, indices, values, x.rows, lower, upper, e, width, output)
+      }
+      if done == 0 {
+        for document in 0..<x.rows {
+          let end = Int(offsets[document + 1])
+          // The row's columns are sorted: skip to the first one in this task's range.
+          var position = x.firstPosition(inRow: document, atOrAfter: lower)
+          let row = UnsafeRawPointer(e + document * width)
+          while position < end {
+            let term = indices[position]
+            if term >= upper { break }
+            let value = values[position]
+            let target = UnsafeMutableRawPointer(output + Int(term) * width)
+            if position + 4 < end {
+              let ahead = indices[position + 4]
+              if ahead < upper {
+                let next = UnsafeRawPointer(output + Int(ahead) * width)
+                for line in stride(from: 0, to: width * 4, by: 64) {
+                  semblance_prefetch(next + line)
+                }
+              }
             }
+            let scale = SIMD4<Float>(repeating: value)
+            for vector in 0..<vectors {
+              let offset = vector * 16
+              target.storeBytes(
+                of: target.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self)
+                  + scale * row.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self),
+                toByteOffset: offset, as: SIMD4<Float>.self)
+            }
+            for column in (vectors * 4)..<width {
+              let pointer = output + Int(term) * width + column
+              pointer.pointee += value * e[document * width + column]
+            }
+            position += 1
           }
-          let scale = SIMD4<Float>(repeating: value)
-          for vector in 0..<vectors {
-            let offset = vector * 16
-            target.storeBytes(
-              of: target.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self)
-                + scale * row.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self),
-              toByteOffset: offset, as: SIMD4<Float>.self)
-          }
-          for column in (vectors * 4)..<width {
-            let pointer = output + Int(term) * width + column
-            pointer.pointee += value * e[document * width + column]
-          }
-          position += 1
         }
       }
       for term in terms {
@@ -455,145 +421,161 @@ extension TruncatedSVD {
     }
   }
 
-  /// `X Xᵀ Q` in Float32 (the product that forms B Bᵀ) for a row-major n × width Q, in column
-  /// panels of at most 32, each fused term by term: for term t, `z = Σ_d X[d,t] Q[d]` over
-  /// its posting list, then `Y[d] += X[d,t] z` over the same list. Only document-side panels
-  /// (n × 32 floats: the input and one partial sum per task) are touched at random, so no
-  /// vocabulary-sized block is ever held, and the random-access working set is a quarter of a
-  /// full-width iterate.
+  /// B Bᵀ = Qᵀ X Xᵀ Q = Zᵀ Z for Z = Xᵀ Q (the term side of the last iterate), in double
+  /// precision: `width × width`, row-major.
   ///
-  /// A panel is stored 16 or 32 floats wide (one or two cache lines a row), narrower panels
-  /// padded with zero columns, so that every panel runs a register-held kernel: the last
-  /// panel of the default width, 138 = 4 · 32 + 10, is one cache line a row.
+  /// Z is formed a block of terms at a time and never held whole: term t's row is
+  /// `z = Σ_d X[d,t] Q[d]` over its posting list, gathered in registers a column panel at a
+  /// time (the panels of Q laid side by side, 16 or 32 floats each, so every gather reads
+  /// whole cache lines and a short posting list's rows stay in cache from one panel to the
+  /// next). Each block's Zᵀ Z is one `ssyrk` on all cores, summed in double. One sparse pass
+  /// over Xᵀ, where forming Y = X (Xᵀ Q) and then Qᵀ Y took two, one with a scatter.
   ///
-  /// Tasks own ranges of terms with equal shares of the non-zeros and add into partial sums
-  /// of their own (no atomics); the partials are then added in task order, so results are
-  /// the same from run to run (the task count is the core count).
-  struct GramProduct {
-    let transpose: SparseMatrix
-    let width: Int
-    let panels: [Range<Int>]
-    let termRanges: [Range<Int>]
-    let input: AnonymousMemory
-    let partials: [AnonymousMemory]
-
-    static let panelWidth = 32
-    /// How many postings ahead the fused kernel asks for rows. The distance runs across term
-    /// boundaries: most terms are rare bigrams with a handful of postings, whose rows would
-    /// otherwise be requested only when their term starts, one latency after another.
-    static let prefetchDistance = 12
-
-    init(transpose: SparseMatrix, width: Int) {
-      self.transpose = transpose
-      self.width = width
-      panels = stride(from: 0, to: width, by: Self.panelWidth).map {
-        $0..<min($0 + Self.panelWidth, width)
-      }
-      termRanges = transpose.balancedRowRanges(parts: processorCount)
-      let panelFloats = transpose.columns * Self.storedWidth(min(width, Self.panelWidth))
-      input = AnonymousMemory(capacity: panelFloats, of: Float.self)
-      partials = termRanges.map { _ in AnonymousMemory(capacity: panelFloats, of: Float.self) }
+  /// Blocks split their terms between the cores by equal shares of postings; each term's
+  /// gather runs in posting order and each block's product is one BLAS call whose result
+  /// does not depend on how the block was split, so the result is the same from run to run.
+  static func termGram(transpose xt: SparseMatrix, _ q: [Float], width: Int) -> [Double] {
+    let n = xt.columns, m = xt.rows
+    let panels = stride(from: 0, to: width, by: SparsePanels.panelWidth).map {
+      $0..<min($0 + SparsePanels.panelWidth, width)
     }
-
-    /// The stored width of a panel of `columns` columns: 16 or 32 floats.
-    static func storedWidth(_ columns: Int) -> Int { columns <= 16 ? 16 : 32 }
-
-    func apply(_ q: [Float], into y: inout [Float]) {
-      let n = transpose.columns
-      let offsets = transpose.offsets.buffer, indices = transpose.indices.buffer
-      let values = transpose.storedValues.buffer
-      let input = self.input.pointer(to: Float.self)
-      let partials = self.partials.map { $0.pointer(to: Float.self) }
-      let copyTasks = n < 4096 ? 1 : processorCount * 4
-      let termRanges = self.termRanges
-      q.withUnsafeBufferPointer { q in
-        y.withUnsafeMutableBufferPointer { y in
-          let q = q.baseAddress!, y = y.baseAddress!
-          for panel in panels {
-            let pw = panel.count
-            let stored = Self.storedWidth(pw)
-            // The panel's columns of Q, contiguous and zero-padded to the stored width.
-            parallelForEach(chunks: copyTasks) { task in
-              for row in chunkRange(task, of: copyTasks, count: n) {
-                let target = input + row * stored
-                target.update(from: q + row * width + panel.lowerBound, count: pw)
-                if pw < stored { (target + pw).update(repeating: 0, count: stored - pw) }
-              }
-            }
-            parallelForEach(chunks: termRanges.count) { task in
-              let output = partials[task]
-              output.update(repeating: 0, count: n * stored)
-              let terms = termRanges[task]
-              if stored == 32 {
-                GramProduct.fused(
-                  RegisterRow32.self, terms: terms, offsets, indices, values, input: input,
-                  output: output)
-              } else {
-                GramProduct.fused(
-                  RegisterRow16.self, terms: terms, offsets, indices, values, input: input,
-                  output: output)
-              }
-            }
-            // Y's panel = the partials, added in task order.
-            parallelForEach(chunks: copyTasks) { task in
-              for row in chunkRange(task, of: copyTasks, count: n) {
-                let target = y + row * width + panel.lowerBound
-                target.update(from: partials[0] + row * stored, count: pw)
-                for other in partials.dropFirst() {
-                  let source = other + row * stored
-                  for column in 0..<pw { target[column] += source[column] }
-                }
-              }
+    let panelWidths = panels.map { SparsePanels.storedWidth($0.count) }
+    var panelOffsets: [Int] = []
+    var stored = 0
+    for panelWidth in panelWidths {
+      panelOffsets.append(stored)
+      stored += panelWidth
+    }
+    // Q's rows padded to `stored` floats, each panel at its offset, zeros in the padding.
+    let inputMemory = AnonymousMemory(capacity: max(n, 1) * stored, of: Float.self)
+    let input = inputMemory.pointer(to: Float.self)
+    let copyTasks = n < 4096 ? 1 : processorCount * 4
+    q.withUnsafeBufferPointer { q in
+      let q = q.baseAddress!
+      parallelForEach(chunks: copyTasks) { task in
+        for row in chunkRange(task, of: copyTasks, count: n) {
+          for (panel, range) in panels.enumerated() {
+            let target = input + row * stored + panelOffsets[panel]
+            target.update(from: q + row * width + range.lowerBound, count: range.count)
+            if range.count < panelWidths[panel] {
+              (target + range.count).update(repeating: 0, count: panelWidths[panel] - range.count)
             }
           }
         }
       }
     }
-
-    /// Every term's gather and scatter over a range of terms, for rows of `Row.floats`
-    /// floats: the sum is held in registers, and rows are asked for `prefetchDistance`
-    /// postings ahead over the whole range.
-    @inline(__always)
-    static func fused<Row: RegisterRow>(
-      _: Row.Type, terms: Range<Int>, _ offsets: UnsafeBufferPointer<Int64>,
-      _ indices: UnsafeBufferPointer<Int32>, _ values: UnsafeBufferPointer<Float>,
-      input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
-    ) {
-      guard !terms.isEmpty else { return }
-      let limit = Int(offsets[terms.upperBound])
-      let source = UnsafeRawPointer(input), target = UnsafeMutableRawPointer(output)
-      let first = Int(offsets[terms.lowerBound])
-      for position in first..<min(first + prefetchDistance, limit) {
-        semblance_prefetch(source + Int(indices[position]) * Row.bytes)
-        semblance_prefetch(target + Int(indices[position]) * Row.bytes)
+    let blockTerms = 8_192
+    let blockMemory = AnonymousMemory(capacity: min(blockTerms, max(m, 1)) * stored, of: Float.self)
+    let block = blockMemory.pointer(to: Float.self)
+    var blockGram = [Float](repeating: 0, count: stored * stored)
+    var total = [Double](repeating: 0, count: stored * stored)
+    let offsets = xt.offsets.buffer, indices = xt.indices.buffer, values = xt.storedValues.buffer
+    let tasks = processorCount
+    var first = 0
+    while first < m {
+      let last = min(first + blockTerms, m)
+      // Task boundaries at equal shares of the block's postings.
+      let low = Int(offsets[first]), high = Int(offsets[last])
+      var bounds = [first]
+      for task in 1..<tasks {
+        let target = low + (high - low) * task / tasks
+        var lower = bounds[task - 1], upper = last
+        while lower < upper {
+          let middle = (lower + upper) / 2
+          if Int(offsets[middle]) < target { lower = middle + 1 } else { upper = middle }
+        }
+        bounds.append(lower)
       }
-      for term in terms {
-        let start = Int(offsets[term]), end = Int(offsets[term + 1])
-        if start == end { continue }
-        var sum = Row()
-        for position in start..<end {
-          prefetch(Row.self, source, limit, indices, aheadOf: position)
-          sum.add(values[position], timesRowAt: source + Int(indices[position]) * Row.bytes)
+      bounds.append(last)
+      parallelForEach(chunks: tasks) { task in
+        let done = xt.withCSRPointers { offsets, indices, values in
+          semblance_gather_f32(
+            offsets, indices, values, bounds[task], bounds[task + 1], input, stored, stored,
+            block + (bounds[task] - first) * stored, stored)
         }
-        for position in start..<end {
-          prefetch(Row.self, target, limit, indices, aheadOf: position)
-          sum.add(scaledBy: values[position], into: target + Int(indices[position]) * Row.bytes)
+        if done != 0 { return }
+        for term in bounds[task]..<bounds[task + 1] {
+          let row = block + (term - first) * stored
+          for panel in panels.indices {
+            let source = UnsafeRawPointer(input + panelOffsets[panel])
+            let target = UnsafeMutableRawPointer(row + panelOffsets[panel])
+            if panelWidths[panel] == 32 {
+              gatherTerm(
+                RegisterRow32.self, term, offsets, indices, values, source: source,
+                stride: stored * 4, into: target)
+            } else {
+              gatherTerm(
+                RegisterRow16.self, term, offsets, indices, values, source: source,
+                stride: stored * 4, into: target)
+            }
+          }
         }
+      }
+      blockGram.withUnsafeMutableBufferPointer { blockGram in
+        BLAS.ssyrkTransposed(
+          n: stored, k: last - first, a: block, lda: stored, c: blockGram.baseAddress!,
+          ldc: stored)
+      }
+      for i in 0..<stored {
+        for j in i..<stored { total[i * stored + j] += Double(blockGram[i * stored + j]) }
+      }
+      first = last
+    }
+    // The Q columns' entries of the upper triangle, mirrored.
+    var position = [Int](repeating: 0, count: width)
+    for (panel, range) in panels.enumerated() {
+      for column in range { position[column] = panelOffsets[panel] + column - range.lowerBound }
+    }
+    var gram = [Double](repeating: 0, count: width * width)
+    for i in 0..<width {
+      for j in 0..<width {
+        let a = min(position[i], position[j]), b = max(position[i], position[j])
+        gram[i * width + j] = total[a * stored + b]
       }
     }
+    return gram
+  }
 
-    /// Asks for the row `prefetchDistance` postings after `position`, all its cache lines,
-    /// unless that posting is past `limit`.
-    @inline(__always)
-    static func prefetch<Row: RegisterRow>(
-      _: Row.Type, _ base: UnsafeRawPointer, _ limit: Int,
-      _ indices: UnsafeBufferPointer<Int32>, aheadOf position: Int
-    ) {
-      guard position + prefetchDistance < limit else { return }
-      let row = base + Int(indices[position + prefetchDistance]) * Row.bytes
-      semblance_prefetch(row)
-      if Row.bytes > 64 { semblance_prefetch(row + 64) }
+  /// `z = Σ_d X[d,t] Q[d]` over term t's postings for one panel: the panel's `Row.floats`
+  /// floats of each posting's row of Q (rows `stride` bytes apart from `source`), summed in
+  /// registers and stored at `target`. Rows are asked for a few postings ahead.
+  @inline(__always)
+  static func gatherTerm<Row: RegisterRow>(
+    _: Row.Type, _ term: Int, _ offsets: UnsafeBufferPointer<Int64>,
+    _ indices: UnsafeBufferPointer<Int32>, _ values: UnsafeBufferPointer<Float>,
+    source: UnsafeRawPointer, stride: Int, into target: UnsafeMutableRawPointer
+  ) {
+    let start = Int(offsets[term]), end = Int(offsets[term + 1])
+    let distance = SparsePanels.prefetchDistance
+    for position in start..<min(start + distance, end) {
+      semblance_prefetch(source + Int(indices[position]) * stride)
     }
+    var sum = Row()
+    for position in start..<end {
+      if position + distance < end {
+        let ahead = source + Int(indices[position + distance]) * stride
+        semblance_prefetch(ahead)
+        if Row.bytes > 64 { semblance_prefetch(ahead + 64) }
+      }
+      sum.add(values[position], timesRowAt: source + Int(indices[position]) * stride)
+    }
+    sum.store(to: target)
+  }
+
+  /// The column panels of the sparse products: at most 32 columns, each stored 16 or 32
+  /// floats wide (one or two cache lines a row), narrower panels padded with zero columns, so
+  /// that every panel runs a register-held kernel: the last panel of the default width,
+  /// 138 = 4 · 32 + 10, is one cache line a row.
+  enum SparsePanels {
+    static let panelWidth = 32
+
+    /// The stored width of a panel of `columns` columns: 16 or 32 floats.
+    static func storedWidth(_ columns: Int) -> Int { columns <= 16 ? 16 : 32 }
+
+    /// How many postings ahead the term-side gathers ask for rows. The distance runs across
+    /// term boundaries: most terms are rare bigrams with a handful of postings, whose rows
+    /// would otherwise be requested only when their term starts, one latency after another.
+    static let prefetchDistance = 12
   }
 
   /// Orthonormalises the columns of a row-major tall matrix with CholeskyQR2: twice,

@@ -11,8 +11,7 @@ extension TruncatedSVD {
   /// 3. `Y = X Z`, a gather over each document's terms, each row summed in Float32 registers
   ///    and stored in Y.
   ///
-  /// Every posting costs one random read of one cache line, in each phase, where the fused
-  /// ``GramProduct`` reads two lines and updates two more; no row is written by two tasks,
+  /// Every posting costs one random read of one cache line in each phase; no row is written by two tasks,
   /// so there are no partial sums to add up, and every row's sum runs in the same order
   /// whatever the number of tasks.
   ///
@@ -20,8 +19,13 @@ extension TruncatedSVD {
   /// itself, relatively) perturbs each entry of a power iterate by at most about 2·2⁻⁸ of the
   /// sum of its terms' magnitudes, and far less where many terms add up with independent
   /// rounding errors. The range finder only needs the iterate's span, and each
-  /// iteration's error is damped by the next; the last product, which forms B Bᵀ, stays in
-  /// Float32 (``GramProduct``), so the Rayleigh–Ritz step is exact on the subspace found.
+  /// iteration's error is damped by the next; the product that forms B Bᵀ stays in Float32
+  /// (``TruncatedSVD/termGram(transpose:_:width:)``), so the Rayleigh–Ritz step is exact on
+  /// the subspace found.
+  ///
+  /// On processors with AVX-512 both gathers run in a C kernel (`semblance_gather_bf16`):
+  /// a 32-column packed row is one 512-bit load, unpacked by one shift and one mask, and
+  /// summed with fused multiply-adds.
   struct PackedGramProduct {
     let matrix: SparseMatrix
     let transpose: SparseMatrix
@@ -42,14 +46,14 @@ extension TruncatedSVD {
       self.matrix = matrix
       self.transpose = transpose
       self.width = width
-      panels = stride(from: 0, to: width, by: GramProduct.panelWidth).map {
-        $0..<min($0 + GramProduct.panelWidth, width)
+      panels = stride(from: 0, to: width, by: SparsePanels.panelWidth).map {
+        $0..<min($0 + SparsePanels.panelWidth, width)
       }
       // More ranges than cores: a range's time depends on its rows' cache behaviour, not
       // only on its share of the non-zeros.
       documentRanges = matrix.balancedRowRanges(parts: processorCount * 4)
       termRanges = transpose.balancedRowRanges(parts: processorCount * 4)
-      let packedWidth = GramProduct.storedWidth(min(width, GramProduct.panelWidth)) * 2
+      let packedWidth = SparsePanels.storedWidth(min(width, SparsePanels.panelWidth)) * 2
       packedInput = AnonymousMemory(byteCount: matrix.rows * packedWidth)
       packedTerms = AnonymousMemory(byteCount: matrix.columns * packedWidth)
     }
@@ -74,21 +78,35 @@ extension TruncatedSVD {
                 }
               }
               parallelForEach(chunks: termRanges.count) { task in
+                let terms = termRanges[task]
+                let done = transpose.withCSRPointers { offsets, indices, values in
+                  semblance_gather_bf16(
+                    offsets, indices, values, terms.lowerBound, terms.upperBound, packedInput,
+                    Row.floats, packedTerms, nil, 0, 0)
+                }
+                if done != 0 { return }
                 PackedGramProduct.gather(
-                  Row.self, rows: termRanges[task], of: transpose, from: packedInput
+                  Row.self, rows: terms, of: transpose, from: packedInput
                 ) { term, sum in
                   sum.pack(into: packedTerms + term * Row.packedBytes)
                 }
               }
               parallelForEach(chunks: documentRanges.count) { task in
+                let documents = documentRanges[task]
+                let done = matrix.withCSRPointers { offsets, indices, values in
+                  semblance_gather_bf16(
+                    offsets, indices, values, documents.lowerBound, documents.upperBound,
+                    packedTerms, Row.floats, nil, y.value + panel.lowerBound, width, pw)
+                }
+                if done != 0 { return }
                 PackedGramProduct.gather(
-                  Row.self, rows: documentRanges[task], of: matrix, from: packedTerms
+                  Row.self, rows: documents, of: matrix, from: packedTerms
                 ) { document, sum in
                   sum.store(to: y.value + document * width + panel.lowerBound, count: pw)
                 }
               }
             }
-            if GramProduct.storedWidth(pw) == 32 {
+            if SparsePanels.storedWidth(pw) == 32 {
               run(RegisterRow32.self)
             } else {
               run(RegisterRow16.self)

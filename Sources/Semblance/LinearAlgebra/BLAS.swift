@@ -77,6 +77,19 @@ enum BLAS {
     }
   }
 
+  /// `C ← Aᵀ·A` for a row-major k × n matrix A, in single precision; only the upper triangle
+  /// of the row-major n × n C is written.
+  static func ssyrkTransposed(
+    n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    guard n > 0, k > 0 else { return }
+    BLASGate.shared.exclusive {
+      cblas_ssyrk(
+        CblasRowMajor, CblasUpper, CblasTrans, int32(n), int32(k), 1, a, int32(lda), 0, c,
+        int32(ldc))
+    }
+  }
+
   /// `y ← α·op(A)·x + β·y` for a row-major m × n matrix A.
   static func sgemv(
     _ transpose: Transpose, m: Int, n: Int,

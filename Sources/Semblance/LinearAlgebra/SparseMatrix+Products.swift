@@ -394,3 +394,23 @@ struct RegisterRow32: PackedRegisterRow {
     high.pack(into: row + 32)
   }
 }
+
+extension SparseMatrix {
+  /// Calls `body` with the base addresses of the row offsets, column indices and values,
+  /// for the C kernels. Every buffer has at least one element's address (offsets always
+  /// hold `rows + 1`), so an empty matrix still passes valid pointers.
+  @inline(__always)
+  func withCSRPointers<R>(
+    _ body: (UnsafePointer<Int64>, UnsafePointer<Int32>, UnsafePointer<Float>) -> R
+  ) -> R {
+    let offsets = self.offsets.buffer, indices = self.indices.buffer
+    let values = storedValues.buffer
+    return withUnsafeTemporaryAllocation(of: Int32.self, capacity: 1) { noIndex in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1) { noValue in
+        body(
+          offsets.baseAddress!, indices.baseAddress ?? UnsafePointer(noIndex.baseAddress!),
+          values.baseAddress ?? UnsafePointer(noValue.baseAddress!))
+      }
+    }
+  }
+}
