@@ -28,7 +28,7 @@ extension TruncatedSVD {
   /// - Throws: `ConfigurationError` for invalid options or an empty matrix;
   ///   `LinearAlgebraError.factorizationFailed` if LAPACK does not converge.
   /// - Complexity: exact: O(min(n,m)² · nnz-per-row + min(n,m)³); randomized:
-  ///   O((2q + 5) · nnz · (k + p) + q · n · (k + p)² + m · k) for q power iterations.
+  ///   O((2q + 4) · nnz · (k + p) + q · n · (k + p)² + m · (k + p)²) for q power iterations.
   public static func fit(
     _ x: SparseMatrix, configuration: Configuration = .init()
   ) throws -> (svd: TruncatedSVD, embeddings: DenseMatrix) {
@@ -288,8 +288,6 @@ extension TruncatedSVD {
       if index + 1 < q.count { q[index + 1] = Float(b) }
       index += 2
     }
-    // B Bᵀ = Qᵀ X Xᵀ Q is one more Gram product, Y = X Xᵀ Q, then Qᵀ Y.
-    var gram = [Double](repeating: 0, count: width * width)
     do {
       var y = [Float](repeating: 0, count: n * width)
       // Normalise once per full iteration, on the document side: X Xᵀ Q with orthonormal Q
@@ -307,17 +305,11 @@ extension TruncatedSVD {
           try orthonormalize(&q, rows: n, width: width, passes: iteration == iterations ? 2 : 1)
         }
       }
-      gram = termGram(transpose: xt!, q, width: width)
     }
+    // B Bᵀ = Qᵀ X Xᵀ Q = Zᵀ Z for Z = Xᵀ Q, after the last iterate Y is freed (symmetric by
+    // construction: one triangle, mirrored).
+    var gram = termGram(transpose: xt!, q, width: width)
     xt = nil
-    // Qᵀ Y is symmetric up to rounding; the eigensolver reads one triangle, so average them.
-    for row in 0..<width {
-      for column in 0..<row {
-        let mean = (gram[row * width + column] + gram[column * width + row]) / 2
-        gram[row * width + column] = mean
-        gram[column * width + row] = mean
-      }
-    }
     let eigen = try topEigenpairs(&gram, order: width, count: k)
 
     // W (width × k, row-major); U Σ = Q (W Σ); V = Xᵀ U Σ⁻¹ = Xᵀ (U Σ) Σ⁻².
