@@ -118,4 +118,28 @@ struct BenchCLITests {
       #expect(bad.stderr.contains("--alphas"))
     }
   }
+
+  @Test func analyzeTimesTheFitsAndRejectsBadRepeats() throws {
+    try withTemporaryDirectory { directory in
+      let path = directory.appendingPathComponent("g.jsonl").path
+      expectExit(try Self.run("generate", "--documents", "300", "-o", path), 0)
+      let result = try Self.run("analyze", "--corpus", path, "--repeat", "2", "--json")
+      expectExit(result, 0)
+      let object = try #require(
+        try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+      #expect((object["papers"] as? NSNumber)?.intValue == 300)
+      #expect(((object["terms"] as? NSNumber)?.intValue ?? 0) > 100)
+      #expect((object["seconds"] as? [Any])?.count == 2)
+      #expect(((object["megabytesPerSecond"] as? NSNumber)?.doubleValue ?? 0) > 0)
+      let table = try Self.run("analyze", "--corpus", path, "--repeat", "1")
+      expectExit(table, 0)
+      #expect(table.stdout.contains("MB/s"))
+      let bad = try Self.run("analyze", "--corpus", path, "--repeat", "0")
+      expectExit(bad, 64)
+      #expect(bad.stderr.contains("--repeat"))
+      let missing = try Self.run("analyze", "--corpus", directory.appendingPathComponent("none.jsonl").path)
+      #expect(missing.status == 1 && !missing.signalled)
+      #expect(missing.stderr.contains("none.jsonl"))
+    }
+  }
 }
