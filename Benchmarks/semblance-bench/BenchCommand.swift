@@ -18,6 +18,8 @@ struct BenchCommand: ParsableCommand {
         semblance-bench relevance --corpus corpus.jsonl --alphas 1,0.8,0.5
         semblance-bench peak
       """,
-    subcommands: [Generate.self, Run.self, Analyze.self, IVF.self, Query.self, Relevance.self, Peak.self]
+    subcommands: [
+      Generate.self, Run.self, Analyze.self, IVF.self, Query.self, Relevance.self, Peak.self,
+    ]
   )
 }

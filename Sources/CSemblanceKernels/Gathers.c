@@ -42,7 +42,8 @@ static int gather_bf16_avx512(
   const size_t bytes = columns * 2;
   // 16 columns are 8 words: the upper lanes load as zeros and are never stored.
   const __mmask16 words = columns == 32 ? (__mmask16)0xFFFF : (__mmask16)0x00FF;
-  const __m512i first_half = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+  const __m512i first_half =
+      _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
   const __m512i second_half =
       _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
   const int64_t limit = offsets[last];
@@ -154,8 +155,8 @@ static void scatter_rows_avx512(
       __m512 value = _mm512_set1_ps(values[position]);
       size_t c = 0;
       for (; c < whole; c += 16) {
-        _mm512_storeu_ps(
-            target + c, _mm512_fmadd_ps(value, _mm512_loadu_ps(x + c), _mm512_loadu_ps(target + c)));
+        __m512 sum = _mm512_fmadd_ps(value, _mm512_loadu_ps(x + c), _mm512_loadu_ps(target + c));
+        _mm512_storeu_ps(target + c, sum);
       }
       if (tail) {
         __m512 sum = _mm512_fmadd_ps(

@@ -144,7 +144,8 @@ static size_t scan_ascii_avx512(
     __mmask64 lower = _mm512_cmple_epu8_mask(_mm512_sub_epi8(bytes, lowerA), twentyFive);
     __mmask64 under = _mm512_cmpeq_epi8_mask(bytes, underscore);
     uint64_t word = (uint64_t)(digit | upper | lower | under);
-    _mm512_mask_storeu_epi8(lowered + base, lanes, _mm512_mask_add_epi8(bytes, upper, bytes, caseBit));
+    __m512i lowercase = _mm512_mask_add_epi8(bytes, upper, bytes, caseBit);
+    _mm512_mask_storeu_epi8(lowered + base, lanes, lowercase);
     uint64_t changes = word ^ ((word << 1) | previous);
     while (changes) {
       size_t bit = (size_t)__builtin_ctzll(changes);

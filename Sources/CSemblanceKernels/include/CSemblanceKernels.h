@@ -120,8 +120,9 @@ int semblance_gather_f32(
     size_t output_stride);
 
 /// For each row r < `rows` of a CSR matrix, and each of its entries whose column c lies in
-/// [`lower`, `upper`), `output[c · width ..< (c + 1) · width] += value · source[r · width ...]`,
-/// with fused multiply-adds, rows in order and entries in column order. Returns 1, or 0 with
+/// [`lower`, `upper`), adds value × the `width` floats at `source + r · width` to the `width`
+/// floats at `output + c · width`, with fused multiply-adds, rows in order and entries in
+/// column order. Returns 1, or 0 with
 /// nothing written (as above).
 int semblance_scatter_rows(
     const int64_t *offsets, const int32_t *indices, const float *values, size_t rows,

@@ -306,8 +306,8 @@ extension TruncatedSVD {
         }
       }
     }
-    // B Bᵀ = Qᵀ X Xᵀ Q = Zᵀ Z for Z = Xᵀ Q, after the last iterate Y is freed (symmetric by
-    // construction: one triangle, mirrored).
+    // B Bᵀ = Qᵀ X Xᵀ Q = Zᵀ Z for Z = Xᵀ Q, once the last iterate's buffer is freed; it is
+    // symmetric by construction (one triangle, mirrored).
     var gram = termGram(transpose: xt!, q, width: width)
     xt = nil
     let eigen = try topEigenpairs(&gram, order: width, count: k)

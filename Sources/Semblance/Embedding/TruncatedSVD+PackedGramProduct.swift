@@ -11,9 +11,9 @@ extension TruncatedSVD {
   /// 3. `Y = X Z`, a gather over each document's terms, each row summed in Float32 registers
   ///    and stored in Y.
   ///
-  /// Every posting costs one random read of one cache line in each phase; no row is written by two tasks,
-  /// so there are no partial sums to add up, and every row's sum runs in the same order
-  /// whatever the number of tasks.
+  /// Every posting costs one random read of one cache line in each phase; no row is written
+  /// by two tasks, so there are no partial sums to add up, and every row's sum runs in the
+  /// same order whatever the number of tasks.
   ///
   /// Rounding the gathered rows to bfloat16 (8 significant bits: each value within 2⁻⁸ of
   /// itself, relatively) perturbs each entry of a power iterate by at most about 2·2⁻⁸ of the

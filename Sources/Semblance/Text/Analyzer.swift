@@ -137,7 +137,10 @@ public struct Analyzer: Sendable {
   /// tokens.
   func forEachTokenizedSegment(
     title: String, abstract: String, in workspace: inout Workspace,
-    _ body: (_ bytes: UnsafePointer<UInt8>, _ tokens: UnsafeBufferPointer<semblance_token>, _ weight: Int32) -> Void
+    _ body: (
+      _ bytes: UnsafePointer<UInt8>, _ tokens: UnsafeBufferPointer<semblance_token>,
+      _ weight: Int32
+    ) -> Void
   ) {
     guard configuration.stemmer == nil && !configuration.joinsTitleAndAbstract else {
       forEachSegment(title: title, abstract: abstract, in: &workspace) { workspace, weight in
@@ -150,7 +153,8 @@ public struct Analyzer: Sendable {
       }
       return
     }
-    tokenizeSegment(title, in: &workspace, body: body, weight: Int32(clamping: configuration.titleWeight))
+    let titleWeight = Int32(clamping: configuration.titleWeight)
+    tokenizeSegment(title, in: &workspace, body: body, weight: titleWeight)
     tokenizeSegment(abstract, in: &workspace, body: body, weight: 1)
   }
 
@@ -170,13 +174,14 @@ public struct Analyzer: Sendable {
           contentsOf: repeatElement(0, count: loweredNeeded - workspace.lowered.count))
       }
       if workspace.tokens.count < tokensNeeded {
-        workspace.tokens.append(
-          contentsOf: repeatElement(semblance_token(), count: tokensNeeded - workspace.tokens.count))
+        let missing = tokensNeeded - workspace.tokens.count
+        workspace.tokens.append(contentsOf: repeatElement(semblance_token(), count: missing))
       }
       let stopWords = stopWordTable
       workspace.lowered.withUnsafeMutableBufferPointer { lowered in
         workspace.tokens.withUnsafeMutableBufferPointer { tokens in
-          let found = semblance_scan_ascii(base, bytes.count, lowered.baseAddress!, tokens.baseAddress!)
+          let text = lowered.baseAddress!
+          let found = semblance_scan_ascii(base, bytes.count, text, tokens.baseAddress!)
           var kept = 0
           stopWordFilter.withUnsafeBufferPointer { filter in
             for index in 0..<found {
@@ -184,14 +189,14 @@ public struct Analyzer: Sendable {
               let hash = token.hash
               if (filter[Int(hash >> 58)] >> ((hash >> 52) & 63)) & 1 != 0 {
                 let key = UnsafeBufferPointer(
-                  start: lowered.baseAddress! + Int(token.start), count: Int(token.end &- token.start))
+                  start: text + Int(token.start), count: Int(token.end &- token.start))
                 if stopWords.find(key, hash: hash) >= 0 { continue }
               }
               tokens[kept] = token
               kept += 1
             }
           }
-          body(UnsafePointer(lowered.baseAddress!), UnsafeBufferPointer(rebasing: tokens[..<kept]), weight)
+          body(UnsafePointer(text), UnsafeBufferPointer(rebasing: tokens[..<kept]), weight)
         }
       }
       return true

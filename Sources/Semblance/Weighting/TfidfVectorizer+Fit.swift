@@ -122,7 +122,9 @@ extension TfidfVectorizer {
             wordFrequency.append(contentsOf: repeatElement(0, count: more))
             wordTotal.append(contentsOf: repeatElement(0, count: more))
           }
-          if ids.count < tokens { ids.append(contentsOf: repeatElement(0, count: tokens - ids.count)) }
+          if ids.count < tokens {
+            ids.append(contentsOf: repeatElement(0, count: tokens - ids.count))
+          }
           // As for pairs below: start every word slot's load before the first insert.
           for token in segmentTokens { words.touch(hash: token.hash) }
           ids.withUnsafeMutableBufferPointer { ids in
