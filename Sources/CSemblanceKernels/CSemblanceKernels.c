@@ -5,41 +5,28 @@
 // comparisons, which compilers turn into a few vector instructions (SSE2, NEON); only groups
 // with a hit are listed, branch-free.
 
-static size_t indices_at_least_portable(
-    const float *scores, size_t count, float threshold, uint32_t *hits) {
+// Both threshold loops: one threshold for every score, or (`thresholds` not null) one each.
+// Always inlined into callers that pass a constant null or a pointer, so each gets its own
+// loop with no test per score.
+static inline __attribute__((always_inline)) size_t indices_at_least_portable(
+    const float *scores, const float *thresholds, float threshold, size_t count,
+    uint32_t *hits) {
+#define LIMIT(i) (thresholds ? thresholds[i] : threshold)
   size_t found = 0, i = 0;
   for (; i + 16 <= count; i += 16) {
     int any = 0;
-    for (size_t j = 0; j < 16; j++) any |= scores[i + j] >= threshold;
+    for (size_t j = 0; j < 16; j++) any |= scores[i + j] >= LIMIT(i + j);
     if (!any) continue;
     for (size_t j = 0; j < 16; j++) {
       hits[found] = (uint32_t)(i + j);
-      found += scores[i + j] >= threshold;
+      found += scores[i + j] >= LIMIT(i + j);
     }
   }
   for (; i < count; i++) {
     hits[found] = (uint32_t)i;
-    found += scores[i] >= threshold;
+    found += scores[i] >= LIMIT(i);
   }
-  return found;
-}
-
-static size_t indices_at_least_each_portable(
-    const float *scores, const float *thresholds, size_t count, uint32_t *hits) {
-  size_t found = 0, i = 0;
-  for (; i + 16 <= count; i += 16) {
-    int any = 0;
-    for (size_t j = 0; j < 16; j++) any |= scores[i + j] >= thresholds[i + j];
-    if (!any) continue;
-    for (size_t j = 0; j < 16; j++) {
-      hits[found] = (uint32_t)(i + j);
-      found += scores[i + j] >= thresholds[i + j];
-    }
-  }
-  for (; i < count; i++) {
-    hits[found] = (uint32_t)i;
-    found += scores[i] >= thresholds[i];
-  }
+#undef LIMIT
   return found;
 }
 
@@ -79,9 +66,11 @@ static inline size_t append_hits_avx512(uint32_t *hits, size_t found, __mmask16 
 
 #define SEMBLANCE_FIRST_INDICES _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
 
-__attribute__((target("avx512f")))
-static size_t indices_at_least_avx512(
-    const float *scores, size_t count, float threshold, uint32_t *hits) {
+// As the portable loop: one threshold, or one per score when `thresholds` is not null.
+__attribute__((target("avx512f"), always_inline))
+static inline size_t indices_at_least_avx512(
+    const float *scores, const float *thresholds, float threshold, size_t count,
+    uint32_t *hits) {
   const __m512 limit = _mm512_set1_ps(threshold);
   const __m512i step = _mm512_set1_epi32(16);
   __m512i index = SEMBLANCE_FIRST_INDICES;
@@ -89,26 +78,24 @@ static size_t indices_at_least_avx512(
   for (size_t i = 0; i < count; i += 16, index = _mm512_add_epi32(index, step)) {
     __mmask16 lanes = group_lanes(i, count);
     __m512 group = _mm512_maskz_loadu_ps(lanes, scores + i);
+    __m512 limits = thresholds ? _mm512_maskz_loadu_ps(lanes, thresholds + i) : limit;
     found = append_hits_avx512(
-        hits, found, _mm512_mask_cmp_ps_mask(lanes, group, limit, _CMP_GE_OQ), index);
+        hits, found, _mm512_mask_cmp_ps_mask(lanes, group, limits, _CMP_GE_OQ), index);
   }
   return found;
+}
+
+// The two instances: a constant null, and the per-score thresholds.
+__attribute__((target("avx512f")))
+static size_t indices_at_least_one_avx512(
+    const float *scores, size_t count, float threshold, uint32_t *hits) {
+  return indices_at_least_avx512(scores, NULL, threshold, count, hits);
 }
 
 __attribute__((target("avx512f")))
 static size_t indices_at_least_each_avx512(
     const float *scores, const float *thresholds, size_t count, uint32_t *hits) {
-  const __m512i step = _mm512_set1_epi32(16);
-  __m512i index = SEMBLANCE_FIRST_INDICES;
-  size_t found = 0;
-  for (size_t i = 0; i < count; i += 16, index = _mm512_add_epi32(index, step)) {
-    __mmask16 lanes = group_lanes(i, count);
-    __m512 group = _mm512_maskz_loadu_ps(lanes, scores + i);
-    __m512 limits = _mm512_maskz_loadu_ps(lanes, thresholds + i);
-    found = append_hits_avx512(
-        hits, found, _mm512_mask_cmp_ps_mask(lanes, group, limits, _CMP_GE_OQ), index);
-  }
-  return found;
+  return indices_at_least_avx512(scores, thresholds, 0, count, hits);
 }
 
 // The bits of sixteen bit positions: their words gathered eight at a time (64-bit lanes),
@@ -228,9 +215,11 @@ void semblance_use_vector_kernels(int enabled) {
 size_t semblance_indices_at_least(
     const float *scores, size_t count, float threshold, uint32_t *hits) {
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-  if (semblance_vector_kernels()) return indices_at_least_avx512(scores, count, threshold, hits);
+  if (semblance_vector_kernels()) {
+    return indices_at_least_one_avx512(scores, count, threshold, hits);
+  }
 #endif
-  return indices_at_least_portable(scores, count, threshold, hits);
+  return indices_at_least_portable(scores, NULL, threshold, count, hits);
 }
 
 size_t semblance_indices_at_least_each(
@@ -240,7 +229,7 @@ size_t semblance_indices_at_least_each(
     return indices_at_least_each_avx512(scores, thresholds, count, hits);
   }
 #endif
-  return indices_at_least_each_portable(scores, thresholds, count, hits);
+  return indices_at_least_portable(scores, thresholds, 0, count, hits);
 }
 
 size_t semblance_indices_in_bitmap(

@@ -9,57 +9,51 @@
 
 // The hash of TermTable.hash(_:) in Swift, whose definition this must reproduce bit for bit:
 // eight bytes at a time as little-endian words, multiply-xorshift mixing, a zero-padded tail
-// word, and a final avalanche. `key` must be followed by at least seven readable bytes: the
-// tail is read as one word and masked, so the padding's values do not matter.
-static inline uint64_t term_hash_padded(const uint8_t *key, size_t length) {
+// word (`tail`, given by the caller: the bytes past the last whole word), and a final
+// avalanche.
+static inline uint64_t term_hash(const uint8_t *key, size_t length, uint64_t tail) {
   uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)length;
-  size_t position = 0;
-  uint64_t word;
-  for (; position + 8 <= length; position += 8) {
-    memcpy(&word, key + position, 8);
-    h = (h ^ word) * 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 31;
-  }
-  if (position < length) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(&word, key + position, 8);
-    word &= ~0ull >> (8 * (8 - (length - position)));
-#else
-    word = 0;
-    for (size_t shift = 0; position < length; position++, shift += 8) {
-      word |= (uint64_t)key[position] << shift;
-    }
-#endif
-    h = (h ^ word) * 0xBF58476D1CE4E5B9ull;
-  }
-  h ^= h >> 32;
-  h *= 0x94D049BB133111EBull;
-  h ^= h >> 29;
-  return h;
-}
-
-uint64_t semblance_term_hash(const uint8_t *key, size_t length) {
-  uint8_t padded[8];
   size_t whole = length / 8 * 8;
-  // Hash the whole words in place, and the tail from a padded copy.
-  uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)length;
   uint64_t word;
   for (size_t position = 0; position < whole; position += 8) {
     memcpy(&word, key + position, 8);
     h = (h ^ word) * 0xBF58476D1CE4E5B9ull;
     h ^= h >> 31;
   }
-  if (whole < length) {
-    memset(padded, 0, 8);
-    memcpy(padded, key + whole, length - whole);
-    word = 0;
-    for (size_t i = 0; i < 8; i++) word |= (uint64_t)padded[i] << (8 * i);
-    h = (h ^ word) * 0xBF58476D1CE4E5B9ull;
-  }
+  if (whole < length) h = (h ^ tail) * 0xBF58476D1CE4E5B9ull;
   h ^= h >> 32;
   h *= 0x94D049BB133111EBull;
   h ^= h >> 29;
   return h;
+}
+
+// The bytes of `key` past its last whole word, zero-padded, as a little-endian word.
+static inline uint64_t tail_word(const uint8_t *key, size_t length) {
+  uint64_t word = 0;
+  for (size_t position = length / 8 * 8, shift = 0; position < length; position++, shift += 8) {
+    word |= (uint64_t)key[position] << shift;
+  }
+  return word;
+}
+
+// As `term_hash` for a key followed by at least seven readable bytes: the tail is read as one
+// word and masked, so the padding's values do not matter.
+static inline uint64_t term_hash_padded(const uint8_t *key, size_t length) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  size_t whole = length / 8 * 8;
+  uint64_t tail = 0;
+  if (whole < length) {
+    memcpy(&tail, key + whole, 8);
+    tail &= ~0ull >> (8 * (8 - (length - whole)));
+  }
+  return term_hash(key, length, tail);
+#else
+  return term_hash(key, length, tail_word(key, length));
+#endif
+}
+
+uint64_t semblance_term_hash(const uint8_t *key, size_t length) {
+  return term_hash(key, length, tail_word(key, length));
 }
 
 int semblance_is_ascii(const uint8_t *text, size_t length) {

@@ -144,12 +144,7 @@ public struct Analyzer: Sendable {
   ) {
     guard configuration.stemmer == nil && !configuration.joinsTitleAndAbstract else {
       forEachSegment(title: title, abstract: abstract, in: &workspace) { workspace, weight in
-        Analyzer.hashTokens(of: &workspace)
-        workspace.segment.withUnsafeBufferPointer { segment in
-          workspace.tokens.withUnsafeBufferPointer { tokens in
-            body(segment.baseAddress ?? UnsafePointer(bitPattern: 1)!, tokens, weight)
-          }
-        }
+        Analyzer.passHashedTokens(of: &workspace, weight: weight, to: body)
       }
       return
     }
@@ -206,21 +201,23 @@ public struct Analyzer: Sendable {
     workspace.tokenStarts.removeAll(keepingCapacity: true)
     workspace.tokenEnds.removeAll(keepingCapacity: true)
     scanSegment(text, into: &workspace)
-    Analyzer.hashTokens(of: &workspace)
-    workspace.segment.withUnsafeBufferPointer { segment in
-      workspace.tokens.withUnsafeBufferPointer { tokens in
-        body(segment.baseAddress ?? UnsafePointer(bitPattern: 1)!, tokens, weight)
-      }
-    }
+    Analyzer.passHashedTokens(of: &workspace, weight: weight, to: body)
   }
 
-  /// Fills `workspace.tokens` (exactly) from the token ranges of `workspace.segment`.
-  private static func hashTokens(of workspace: inout Workspace) {
+  /// Hashes the tokens the Swift scanner left in `workspace` (their ranges of
+  /// `workspace.segment`) into `workspace.tokens`, and calls `body` with them.
+  private static func passHashedTokens(
+    of workspace: inout Workspace, weight: Int32,
+    to body: (UnsafePointer<UInt8>, UnsafeBufferPointer<semblance_token>, Int32) -> Void
+  ) {
     workspace.tokens.removeAll(keepingCapacity: true)
     workspace.segment.withUnsafeBufferPointer { segment in
       for (start, end) in zip(workspace.tokenStarts, workspace.tokenEnds) {
         let hash = TermTable.hash(UnsafeBufferPointer(rebasing: segment[start..<end]))
         workspace.tokens.append(semblance_token(hash: hash, start: UInt32(start), end: UInt32(end)))
+      }
+      workspace.tokens.withUnsafeBufferPointer { tokens in
+        body(segment.baseAddress ?? UnsafePointer(bitPattern: 1)!, tokens, weight)
       }
     }
   }
