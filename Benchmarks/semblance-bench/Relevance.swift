@@ -43,6 +43,11 @@ extension BenchCommand {
     @Option(help: "LSA dimensions.")
     var dimensions = 128
 
+    @Option(
+      name: .customLong("power-iterations"),
+      help: "Power iterations of the randomized SVD (default: the library's choice).")
+    var powerIterations: Int?
+
     @Option(name: .customShort("k"), help: "Results per paper scored (P@k).")
     var k = 10
 
@@ -72,6 +77,9 @@ extension BenchCommand {
         throw ValidationError("--candidates must be whole numbers of at least 1")
       }
       guard dimensions >= 1 else { throw ValidationError("--dimensions must be at least 1") }
+      if let powerIterations, powerIterations < 0 {
+        throw ValidationError("--power-iterations must be at least 0")
+      }
       guard k >= 1 else { throw ValidationError("-k must be at least 1") }
     }
 
@@ -82,6 +90,7 @@ extension BenchCommand {
       }
       var configuration = IndexConfiguration.default
       configuration.dimensions = dimensions
+      configuration.powerIterations = powerIterations
       configuration.approximateSearch = .never
       let start = ContinuousClock.now
       let index = try PaperIndex(papers, configuration: configuration)
