@@ -279,15 +279,8 @@ extension TruncatedSVD {
     // Ω = XᵀG, so the range finder runs on X Xᵀ, whose range is X's, with a Gaussian test
     // matrix as Halko et al. analyse, and only n·width normal deviates are drawn instead of
     // m·width (m, the vocabulary, is the larger side with bigrams).
-    var generator = SeededGenerator(seed: configuration.seed)
     var q = [Float](repeating: 0, count: n * width)
-    var index = 0
-    while index < q.count {
-      let (a, b) = generator.nextGaussianPair()
-      q[index] = Float(a)
-      if index + 1 < q.count { q[index + 1] = Float(b) }
-      index += 2
-    }
+    fillGaussian(&q, seed: configuration.seed)
     do {
       var y = [Float](repeating: 0, count: n * width)
       // Normalise once per full iteration, on the document side: X Xᵀ Q with orthonormal Q
@@ -420,12 +413,14 @@ extension TruncatedSVD {
   /// `z = Σ_d X[d,t] Q[d]` over its posting list, gathered in registers a column panel at a
   /// time (the panels of Q laid side by side, 16 or 32 floats each, so every gather reads
   /// whole cache lines and a short posting list's rows stay in cache from one panel to the
-  /// next). Each block's Zᵀ Z is one `ssyrk` on all cores, summed in double. One sparse pass
-  /// over Xᵀ, where forming Y = X (Xᵀ Q) and then Qᵀ Y took two, one with a scatter.
+  /// next). Each block's Zᵀ Z is one single-threaded `ssyrk`, summed in double. One sparse
+  /// pass over Xᵀ, where forming Y = X (Xᵀ Q) and then Qᵀ Y took two, one with a scatter.
   ///
-  /// Blocks split their terms between the cores by equal shares of postings; each term's
-  /// gather runs in posting order and each block's product is one BLAS call whose result
-  /// does not depend on how the block was split, so the result is the same from run to run.
+  /// Each core works through its own run of terms, holding an equal share of the postings, a
+  /// block at a time, and keeps its own total; the totals are added in core order at the
+  /// end. Each term's gather runs in posting order, so the result is the same from run to
+  /// run (on another number of cores it may differ in the last bits, as OpenBLAS's own
+  /// threaded results do).
   static func termGram(transpose xt: SparseMatrix, _ q: [Float], width: Int) -> [Double] {
     let n = xt.columns, m = xt.rows
     let panels = stride(from: 0, to: width, by: SparsePanels.panelWidth).map {
@@ -456,62 +451,46 @@ extension TruncatedSVD {
         }
       }
     }
+    // Each core takes one contiguous run of terms holding an equal share of the postings and
+    // works through it a block at a time: gather the block's rows of Z, then its Zᵀ Z with a
+    // single-threaded `ssyrk`, summed into the core's own total in double. The cores never
+    // wait for each other until the end, where their totals are added in order.
     let blockTerms = 8_192
-    let blockMemory = AnonymousMemory(capacity: min(blockTerms, max(m, 1)) * stored, of: Float.self)
-    let block = blockMemory.pointer(to: Float.self)
-    var blockGram = [Float](repeating: 0, count: stored * stored)
-    var total = [Double](repeating: 0, count: stored * stored)
-    let offsets = xt.offsets.buffer, indices = xt.indices.buffer, values = xt.storedValues.buffer
-    let tasks = processorCount
-    var first = 0
-    while first < m {
-      let last = min(first + blockTerms, m)
-      // Task boundaries at equal shares of the block's postings.
-      let low = Int(offsets[first]), high = Int(offsets[last])
-      var bounds = [first]
-      for task in 1..<tasks {
-        let target = low + (high - low) * task / tasks
-        var lower = bounds[task - 1], upper = last
-        while lower < upper {
-          let middle = (lower + upper) / 2
-          if Int(offsets[middle]) < target { lower = middle + 1 } else { upper = middle }
-        }
-        bounds.append(lower)
-      }
-      bounds.append(last)
+    let tasks = m < blockTerms ? 1 : processorCount
+    let termRanges = xt.balancedRowRanges(parts: tasks)
+    let triangle = stored * stored
+    var totals = [Double](repeating: 0, count: tasks * triangle)
+    totals.withUnsafeMutableBufferPointer { totals in
+      let totals = UnsafeSendable(totals)
       parallelForEach(chunks: tasks) { task in
-        let done = xt.withCSRPointers { offsets, indices, values in
-          semblance_gather_f32(
-            offsets, indices, values, bounds[task], bounds[task + 1], input, stored, stored,
-            block + (bounds[task] - first) * stored, stored)
-        }
-        if done != 0 { return }
-        for term in bounds[task]..<bounds[task + 1] {
-          let row = block + (term - first) * stored
-          for panel in panels.indices {
-            let source = UnsafeRawPointer(input + panelOffsets[panel])
-            let target = UnsafeMutableRawPointer(row + panelOffsets[panel])
-            if panelWidths[panel] == 32 {
-              gatherTerm(
-                RegisterRow32.self, term, offsets, indices, values, source: source,
-                stride: stored * 4, into: target)
-            } else {
-              gatherTerm(
-                RegisterRow16.self, term, offsets, indices, values, source: source,
-                stride: stored * 4, into: target)
-            }
+        let terms = termRanges[task]
+        guard !terms.isEmpty else { return }
+        let blockMemory = AnonymousMemory(
+          capacity: min(blockTerms, terms.count) * stored, of: Float.self)
+        let block = blockMemory.pointer(to: Float.self)
+        var blockGram = [Float](repeating: 0, count: triangle)
+        let total = totals.value.baseAddress! + task * triangle
+        var first = terms.lowerBound
+        while first < terms.upperBound {
+          let last = min(first + blockTerms, terms.upperBound)
+          gatherTermRows(
+            transpose: xt, first..<last, input: input, stored: stored, panels: panels,
+            panelWidths: panelWidths, panelOffsets: panelOffsets, into: block)
+          blockGram.withUnsafeMutableBufferPointer { blockGram in
+            BLAS.ssyrkTransposed(
+              n: stored, k: last - first, a: block, lda: stored, c: blockGram.baseAddress!,
+              ldc: stored, threading: .single)
           }
+          for i in 0..<stored {
+            for j in i..<stored { total[i * stored + j] += Double(blockGram[i * stored + j]) }
+          }
+          first = last
         }
       }
-      blockGram.withUnsafeMutableBufferPointer { blockGram in
-        BLAS.ssyrkTransposed(
-          n: stored, k: last - first, a: block, lda: stored, c: blockGram.baseAddress!,
-          ldc: stored)
-      }
-      for i in 0..<stored {
-        for j in i..<stored { total[i * stored + j] += Double(blockGram[i * stored + j]) }
-      }
-      first = last
+    }
+    var total = [Double](repeating: 0, count: triangle)
+    for task in 0..<tasks {
+      for index in 0..<triangle { total[index] += totals[task * triangle + index] }
     }
     // The Q columns' entries of the upper triangle, mirrored.
     var position = [Int](repeating: 0, count: width)
@@ -526,6 +505,67 @@ extension TruncatedSVD {
       }
     }
     return gram
+  }
+
+  /// Fills `values` with standard normal deviates, on every core: run `c` of
+  /// ``gaussianRun`` values draws from its own generator, seeded from `seed` and `c` (run 0
+  /// from `seed` itself), so the values depend on the seed alone, not on the cores.
+  static func fillGaussian(_ values: inout [Float], seed: UInt64) {
+    let runs = (values.count + gaussianRun - 1) / gaussianRun
+    let tasks = min(runs, processorCount)
+    values.withUnsafeMutableBufferPointer { values in
+      let values = UnsafeSendable(values)
+      parallelForEach(chunks: tasks) { task in
+        for run in chunkRange(task, of: tasks, count: runs) {
+          var generator = SeededGenerator(
+            seed: run == 0 ? seed : seed ^ SeededGenerator.mixed(UInt64(run)))
+          var index = run * gaussianRun
+          let end = min(index + gaussianRun, values.value.count)
+          while index < end {
+            let (a, b) = generator.nextGaussianPair()
+            values.value[index] = Float(a)
+            if index + 1 < end { values.value[index + 1] = Float(b) }
+            index += 2
+          }
+        }
+      }
+    }
+  }
+
+  /// Values per generator in ``fillGaussian(_:seed:)``.
+  static let gaussianRun = 1 << 16
+
+  /// Z's rows for `terms` (Z = Xᵀ Q, Q laid out as `termGram` pads it), `stored` floats
+  /// each, into `block`: the AVX-512 kernel where the processor has it, else one register
+  /// row per panel.
+  private static func gatherTermRows(
+    transpose xt: SparseMatrix, _ terms: Range<Int>, input: UnsafePointer<Float>, stored: Int,
+    panels: [Range<Int>], panelWidths: [Int], panelOffsets: [Int],
+    into block: UnsafeMutablePointer<Float>
+  ) {
+    let done = xt.withCSRPointers { offsets, indices, values in
+      semblance_gather_f32(
+        offsets, indices, values, terms.lowerBound, terms.upperBound, input, stored, stored,
+        block, stored)
+    }
+    if done != 0 { return }
+    let offsets = xt.offsets.buffer, indices = xt.indices.buffer, values = xt.storedValues.buffer
+    for term in terms {
+      let row = block + (term - terms.lowerBound) * stored
+      for panel in panels.indices {
+        let source = UnsafeRawPointer(input + panelOffsets[panel])
+        let target = UnsafeMutableRawPointer(row + panelOffsets[panel])
+        if panelWidths[panel] == 32 {
+          gatherTerm(
+            RegisterRow32.self, term, offsets, indices, values, source: source,
+            stride: stored * 4, into: target)
+        } else {
+          gatherTerm(
+            RegisterRow16.self, term, offsets, indices, values, source: source,
+            stride: stored * 4, into: target)
+        }
+      }
+    }
   }
 
   /// `z = Σ_d X[d,t] Q[d]` over term t's postings for one panel: the panel's `Row.floats`

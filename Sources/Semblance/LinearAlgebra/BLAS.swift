@@ -80,13 +80,18 @@ enum BLAS {
   /// `C ← Aᵀ·A` for a row-major k × n matrix A, in single precision; only the upper triangle
   /// of the row-major n × n C is written.
   static func ssyrkTransposed(
-    n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int
+    n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+    threading: Threading = .shared
   ) {
     guard n > 0, k > 0 else { return }
-    BLASGate.shared.exclusive {
+    let call = {
       cblas_ssyrk(
         CblasRowMajor, CblasUpper, CblasTrans, int32(n), int32(k), 1, a, int32(lda), 0, c,
         int32(ldc))
+    }
+    switch threading {
+    case .shared: BLASGate.shared.exclusive(call)
+    case .single: BLASGate.shared.singleThreaded(call)
     }
   }
 

@@ -23,6 +23,15 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     state = (splitMix(), splitMix(), splitMix(), splitMix())
   }
 
+  /// `value` through SplitMix64's finalizer: a bijection that turns nearby integers (run
+  /// numbers, say) into unrelated seeds.
+  static func mixed(_ value: UInt64) -> UInt64 {
+    var z = value &+ 0x9E37_79B9_7F4A_7C15
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+
   /// The next 64 random bits.
   public mutating func next() -> UInt64 {
     let result = ((state.1 &* 5) << 7 | (state.1 &* 5) >> 57) &* 9
