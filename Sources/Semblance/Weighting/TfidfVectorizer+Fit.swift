@@ -506,6 +506,9 @@ struct RowBlock {
     return Int(count) < sublinearTable.count ? sublinearTable[Int(count)] : 1 + log(Double(count))
   }
 
+  /// How many entries ahead weighting asks for an idf.
+  private static let idfLookahead = 8
+
   mutating func reserveCapacity(rows: Int, entries: Int) {
     rowLengths.reserveCapacity(rows)
     indices.reserveCapacity(entries)
@@ -530,7 +533,16 @@ struct RowBlock {
     }
     weights.removeAll(keepingCapacity: true)
     var squares: Double = 0
-    for entry in entries {
+    let idfBase = idf.baseAddress!
+    // The idf array is far larger than the caches and columns come in sorted, scattered
+    // order: ask for an entry's idf a few entries ahead.
+    for position in 0..<min(RowBlock.idfLookahead, entries.count) {
+      semblance_prefetch(idfBase + Int(entries[position] >> 32))
+    }
+    for (position, entry) in entries.enumerated() {
+      if position + RowBlock.idfLookahead < entries.count {
+        semblance_prefetch(idfBase + Int(entries[position + RowBlock.idfLookahead] >> 32))
+      }
       let column = Int32(truncatingIfNeeded: entry >> 32)
       let count = Int32(truncatingIfNeeded: entry)
       let weight = RowBlock.termFrequency(count, sublinear: sublinearTF) * Double(idf[Int(column)])
