@@ -17,7 +17,7 @@ extension TruncatedSVD {
   /// iterations fit the top singular subspace more closely (scikit-learn's `TruncatedSVD`
   /// makes five passes), but they do not rank papers better: on the labelled corpora of
   /// Docs/Benchmarks.md, P@10 with two iterations was equal to or above P@10 with four (the
-  /// default until December 2026) or seven, while each iteration costs a sixth of the
+  /// default until 30 November 2026) or seven, while each iteration costs a sixth of the
   /// decomposition. Ask for more when the decomposition itself is the product (explained
   /// variance rose 1.7% from two to four iterations at 300,000 papers).
   public static let defaultPowerIterations = 2
