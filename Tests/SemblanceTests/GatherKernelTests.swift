@@ -182,40 +182,51 @@ extension SelectionKernelTests {
   }
 
   @Test(
-    "the term-side Gram matrix is Qᵀ X Xᵀ Q for any width, with either kernels",
+    "the term-side Gram is Qᵀ X Xᵀ Q at any width, either kernels, one run of terms or three",
     arguments: [3, 20, 45, 138])
   func termGram(width: Int) throws {
-    for vectorized in [true, false] {
-      SelectionKernels.useVectorized(vectorized)
-      defer { SelectionKernels.useVectorized(true) }
-      // More terms than one block of 8,192, and empty terms and papers.
-      let x = try Self.sparse(rows: 400, columns: 9_000, seed: UInt64(width))
-      let q = Self.denseRows(400, floats: width, seed: UInt64(width) + 1)
-      let gram = TruncatedSVD.termGram(transpose: x.transposed(), q, width: width)
-      // The reference: Z = Xᵀ Q in double, then Zᵀ Z, with |Z|ᵀ |Z| as the rounding scale.
-      var z = [Double](repeating: 0, count: 9_000 * width)
-      var magnitude = z
-      for document in 0..<400 {
-        let entries = x.row(document)
-        for (term, value) in zip(entries.indices, entries.values) {
-          for column in 0..<width {
-            let product = Double(value) * Double(q[document * width + column])
-            z[Int(term) * width + column] += product
-            magnitude[Int(term) * width + column] += abs(product)
-          }
+    // More terms than one block of 8,192, and empty terms and papers.
+    let x = try Self.sparse(rows: 400, columns: 9_000, seed: UInt64(width))
+    let q = Self.denseRows(400, floats: width, seed: UInt64(width) + 1)
+    // The reference: Z = Xᵀ Q in double, then Zᵀ Z, with |Z|ᵀ |Z| as the rounding scale.
+    var z = [Double](repeating: 0, count: 9_000 * width)
+    var magnitude = z
+    for document in 0..<400 {
+      let entries = x.row(document)
+      for (term, value) in zip(entries.indices, entries.values) {
+        for column in 0..<width {
+          let product = Double(value) * Double(q[document * width + column])
+          z[Int(term) * width + column] += product
+          magnitude[Int(term) * width + column] += abs(product)
         }
       }
-      let used = (0..<9_000).filter { term in (0..<width).contains { magnitude[term * width + $0] > 0 } }
-      for i in 0..<width {
-        for j in 0..<width {
-          var expected = 0.0, scale = 0.0
-          for term in used {
-            expected += z[term * width + i] * z[term * width + j]
-            scale += magnitude[term * width + i] * magnitude[term * width + j]
-          }
+    }
+    let used = (0..<9_000).filter { term in
+      (0..<width).contains { magnitude[term * width + $0] > 0 }
+    }
+    var expected = [Double](repeating: 0, count: width * width), scale = expected
+    for i in 0..<width {
+      for j in 0..<width {
+        for term in used {
+          expected[i * width + j] += z[term * width + i] * z[term * width + j]
+          scale[i * width + j] += magnitude[term * width + i] * magnitude[term * width + j]
+        }
+      }
+    }
+    let xt = x.transposed()
+    // One task: two blocks in a row. Three tasks: a run of terms each, summed at the end.
+    for vectorized in [true, false] {
+      for tasks in [1, 3] {
+        SelectionKernels.useVectorized(vectorized)
+        defer { SelectionKernels.useVectorized(true) }
+        let gram = TruncatedSVD.termGram(transpose: xt, q, width: width, tasks: tasks)
+        for index in 0..<(width * width) {
+          let (i, j) = index.quotientAndRemainder(dividingBy: width)
           // Float32 gathers and block sums: a few units of 2⁻²⁴ of the scale.
-          #expect(abs(gram[i * width + j] - expected) <= 1e-5 * scale + 1e-12, "\(i), \(j)")
-          #expect(gram[i * width + j] == gram[j * width + i])
+          #expect(
+            abs(gram[index] - expected[index]) <= 1e-5 * scale[index] + 1e-12,
+            "\(i), \(j), \(tasks) tasks")
+          #expect(gram[index] == gram[j * width + i])
         }
       }
     }

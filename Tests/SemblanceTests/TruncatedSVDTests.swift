@@ -291,6 +291,34 @@ struct TruncatedSVDTests {
     #expect(try Self.principalCosines(u, v).min()! >= 0.99)
   }
 
+  @Test("the Gaussian test matrix depends on the seed alone, not on the cores")
+  func gaussianTestMatrix() {
+    let count = 3 * TruncatedSVD.gaussianRun + 1_001  // four runs, the last one short and odd
+    var one = [Float](repeating: 0, count: count), three = one, other = one
+    TruncatedSVD.fillGaussian(&one, seed: 5, tasks: 1)
+    TruncatedSVD.fillGaussian(&three, seed: 5, tasks: 3)
+    TruncatedSVD.fillGaussian(&other, seed: 6, tasks: 3)
+    #expect(one == three)
+    #expect(one != other)
+    // Run 0 is the seed's own stream, as one generator drew the whole matrix before.
+    var generator = SeededGenerator(seed: 5)
+    for index in stride(from: 0, to: 100, by: 2) {
+      let (a, b) = generator.nextGaussianPair()
+      #expect(one[index] == Float(a) && one[index + 1] == Float(b))
+    }
+    // The runs are not copies of one another.
+    let run = TruncatedSVD.gaussianRun
+    #expect(Array(one[0..<100]) != Array(one[run..<(run + 100)]))
+    #expect(Array(one[run..<(run + 100)]) != Array(one[(2 * run)..<(2 * run + 100)]))
+    // Standard normal: mean 0 and variance 1, each within five standard errors
+    // (1/√n for the mean, √(2/n) for the variance).
+    let n = Double(count)
+    let mean = one.reduce(0.0) { $0 + Double($1) } / n
+    let variance = one.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / n
+    #expect(abs(mean) < 5 / n.squareRoot())
+    #expect(abs(variance - 1) < 5 * (2 / n).squareRoot())
+  }
+
   @Test func sameSeedGivesBitIdenticalOutput() throws {
     let x = try Self.matrix(.default)
     let configuration = TruncatedSVD.Configuration(dimensions: 16, algorithm: .randomized, seed: 3)

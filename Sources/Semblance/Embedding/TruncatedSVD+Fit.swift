@@ -421,7 +421,11 @@ extension TruncatedSVD {
   /// end. Each term's gather runs in posting order, so the result is the same from run to
   /// run (on another number of cores it may differ in the last bits, as OpenBLAS's own
   /// threaded results do).
-  static func termGram(transpose xt: SparseMatrix, _ q: [Float], width: Int) -> [Double] {
+  ///
+  /// `tasks` (default: one below 8,192 terms, else one per core) is for tests.
+  static func termGram(
+    transpose xt: SparseMatrix, _ q: [Float], width: Int, tasks: Int? = nil
+  ) -> [Double] {
     let n = xt.columns, m = xt.rows
     let panels = stride(from: 0, to: width, by: SparsePanels.panelWidth).map {
       $0..<min($0 + SparsePanels.panelWidth, width)
@@ -456,7 +460,7 @@ extension TruncatedSVD {
     // single-threaded `ssyrk`, summed into the core's own total in double. The cores never
     // wait for each other until the end, where their totals are added in order.
     let blockTerms = 8_192
-    let tasks = m < blockTerms ? 1 : processorCount
+    let tasks = max(1, tasks ?? (m < blockTerms ? 1 : processorCount))
     let termRanges = xt.balancedRowRanges(parts: tasks)
     let triangle = stored * stored
     var totals = [Double](repeating: 0, count: tasks * triangle)
@@ -510,9 +514,10 @@ extension TruncatedSVD {
   /// Fills `values` with standard normal deviates, on every core: run `c` of
   /// ``gaussianRun`` values draws from its own generator, seeded from `seed` and `c` (run 0
   /// from `seed` itself), so the values depend on the seed alone, not on the cores.
-  static func fillGaussian(_ values: inout [Float], seed: UInt64) {
+  /// `tasks` (default: one per core) is for tests.
+  static func fillGaussian(_ values: inout [Float], seed: UInt64, tasks: Int? = nil) {
     let runs = (values.count + gaussianRun - 1) / gaussianRun
-    let tasks = min(runs, processorCount)
+    let tasks = min(runs, max(1, tasks ?? processorCount))
     values.withUnsafeMutableBufferPointer { values in
       let values = UnsafeSendable(values)
       parallelForEach(chunks: tasks) { task in
