@@ -12,21 +12,20 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
   /// Creates a generator whose sequence is determined by `seed`.
   public init(seed: UInt64) {
-    var mixer = seed
-    func splitMix() -> UInt64 {
-      mixer &+= 0x9E37_79B9_7F4A_7C15
-      var z = mixer
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-    state = (splitMix(), splitMix(), splitMix(), splitMix())
+    // SplitMix64: the outputs for seed + 1, + 2, + 3 and + 4 steps.
+    state = (
+      SeededGenerator.mixed(seed), SeededGenerator.mixed(seed &+ SeededGenerator.splitMixStep),
+      SeededGenerator.mixed(seed &+ 2 &* SeededGenerator.splitMixStep),
+      SeededGenerator.mixed(seed &+ 3 &* SeededGenerator.splitMixStep))
   }
 
-  /// `value` through SplitMix64's finalizer: a bijection that turns nearby integers (run
+  /// SplitMix64's increment, the golden ratio's 64-bit fraction.
+  private static let splitMixStep: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+  /// SplitMix64's output one step after `value`: a bijection that turns nearby integers (run
   /// numbers, say) into unrelated seeds.
   static func mixed(_ value: UInt64) -> UInt64 {
-    var z = value &+ 0x9E37_79B9_7F4A_7C15
+    var z = value &+ splitMixStep
     z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
     z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
     return z ^ (z >> 31)
