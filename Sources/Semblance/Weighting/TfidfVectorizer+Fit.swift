@@ -533,15 +533,16 @@ struct RowBlock {
     }
     weights.removeAll(keepingCapacity: true)
     var squares: Double = 0
-    let idfBase = idf.baseAddress!
     // The idf array is far larger than the caches and columns come in sorted, scattered
-    // order: ask for an entry's idf a few entries ahead.
+    // order: ask for an entry's idf a few entries ahead. (An empty vocabulary has no base
+    // address, and then no entries either.)
+    let idfBase = idf.baseAddress
     for position in 0..<min(RowBlock.idfLookahead, entries.count) {
-      semblance_prefetch(idfBase + Int(entries[position] >> 32))
+      semblance_prefetch(idfBase! + Int(entries[position] >> 32))
     }
     for (position, entry) in entries.enumerated() {
       if position + RowBlock.idfLookahead < entries.count {
-        semblance_prefetch(idfBase + Int(entries[position + RowBlock.idfLookahead] >> 32))
+        semblance_prefetch(idfBase! + Int(entries[position + RowBlock.idfLookahead] >> 32))
       }
       let column = Int32(truncatingIfNeeded: entry >> 32)
       let count = Int32(truncatingIfNeeded: entry)
