@@ -608,3 +608,177 @@ struct IndexFileAtomicWriteTests {
     #expect(Array(try oldReader.bytes("CONF")) == Array("old".utf8))
   }
 }
+
+// MARK: - Chunked and direct writes
+
+@Suite("IndexFile chunked writes")
+struct IndexFileChunkedWriteTests {
+  /// Sections that straddle the 8 MiB chunks in every way: one longer than a chunk, one
+  /// that starts in one chunk and ends two later, an empty one on a boundary's doorstep, and
+  /// lengths that are not whole blocks.
+  private struct LargeSample {
+    let first = Storage<UInt8>(pattern(5 << 20 + 13))
+    let second = Storage<Float>((0..<(9 << 20 + 7) / 4).map { Float($0 % 1000) - 499.5 })
+    let small = pattern(100, multiplier: 11, offset: 3)
+    let last = Storage<UInt8>(pattern(3 << 20 + 1, multiplier: 13, offset: 5))
+
+    var payloads: [(tag: IndexFileTag, bytes: [UInt8])] {
+      [
+        ("FRST", first.array), ("SCND", Array(second.rawBytes)), ("EMPT", []),
+        ("SMAL", small), ("LAST", last.array),
+      ]
+    }
+
+    func writer() -> IndexFileWriter {
+      var writer = IndexFileWriter()
+      writer.append("FRST", first)
+      writer.append("SCND", second)
+      writer.append("EMPT", bytes: [])
+      writer.append("SMAL", bytes: small)
+      writer.append("LAST", last)
+      return writer
+    }
+  }
+
+  @Test(
+    "a file of several chunks is the same through the page cache and past it",
+    arguments: [IndexFileWriter.Caching.buffered, .direct, .automatic])
+  func severalChunks(caching: IndexFileWriter.Caching) throws {
+    let directory = try TemporaryDirectory()
+    let url = directory.file("large.idx")
+    let sample = LargeSample()
+    try sample.writer().write(to: url, caching: caching)
+    let file = try [UInt8](Data(contentsOf: url))
+
+    // The expected image, built independently of the writer: every payload at the offset
+    // the layout gives it, zeros between and after.
+    let payloads = sample.payloads
+    let placement = IndexFileLayout.placeSections(lengths: payloads.map(\.bytes.count))
+    #expect(placement.fileLength > 2 * IndexFileWriter.chunkSize)
+    #expect(file.count == placement.fileLength, "a padded last block is cut back")
+    var expected = [UInt8](repeating: 0, count: placement.fileLength)
+    for (index, payload) in payloads.enumerated() {
+      expected.replaceSubrange(
+        placement.offsets[index]..<placement.offsets[index] + payload.bytes.count,
+        with: payload.bytes)
+    }
+    let tableEnd = IndexFileLayout.tableEnd(sectionCount: payloads.count)
+    #expect(file[tableEnd...] == expected[tableEnd...])
+
+    // The table's checksums were joined from the pieces of every chunk.
+    let reader = try IndexFileReader(contentsOf: url, verify: true)
+    #expect(reader.tags == payloads.map(\.tag))
+    for payload in payloads {
+      #expect(Array(try reader.bytes(payload.tag)) == payload.bytes)
+    }
+    #expect(try directory.contents() == ["large.idx"])
+  }
+
+  @Test("a small file is the same through the page cache and past it")
+  func smallFile() throws {
+    let directory = try TemporaryDirectory()
+    let buffered = directory.file("buffered.idx")
+    let direct = directory.file("direct.idx")
+    try Sample().writer().write(to: buffered, caching: .buffered)
+    try Sample().writer().write(to: direct, caching: .direct)
+    #expect(try Data(contentsOf: buffered) == Data(contentsOf: direct))
+    _ = try IndexFileReader(contentsOf: direct, verify: true)
+  }
+
+  @Test("each section's checksum is joined from its pieces in file order")
+  func pieceChecksums() {
+    let bytes = pattern(10_000)
+    let cuts = [0, 1, 4_096, 4_097, 9_999, 10_000]
+    var pieces: [IndexFileWriter.FileImage.Piece] = []
+    for (lower, upper) in zip(cuts, cuts.dropFirst()) {
+      pieces.append(.init(section: 1, crc: CRC32.checksum(Array(bytes[lower..<upper])), length: upper - lower))
+    }
+    let checksums = IndexFileWriter.FileImage.sectionChecksums(pieces, sectionCount: 3)
+    #expect(checksums == [0, CRC32.checksum(bytes), 0])
+  }
+
+  /// A file descriptor open for writing on a fresh file, closed when the value goes away.
+  private final class OpenFile {
+    let url: URL
+    let descriptor: Int32
+
+    init(_ url: URL) throws {
+      self.url = url
+      descriptor = open(url.path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+      guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown) }
+    }
+
+    deinit { close(descriptor) }
+  }
+
+  /// Calls to a fake `pwrite` loop: (count, offset) of each.
+  private final class WriteLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var calls: [(count: Int, offset: Int)] = []
+    var entries: [(count: Int, offset: Int)] { lock.withLock { calls } }
+    func record(_ count: Int, _ offset: Int) { lock.withLock { calls.append((count, offset)) } }
+  }
+
+  @Test("a direct write refused with EINVAL is retried through the page cache, and so are the rest")
+  func refusedDirectWrite() throws {
+    let directory = try TemporaryDirectory()
+    let file = try OpenFile(directory.file("chunks"))
+    let log = WriteLog()
+    let output = IndexFileWriter.ChunkOutput(
+      descriptor: file.descriptor, path: file.url.path, direct: true
+    ) { buffer, count, offset, descriptor in
+      log.record(count, offset)
+      if log.entries.count == 1 { return EINVAL }
+      return IndexFileWriter.ChunkOutput.writeAll(buffer, count, offset, descriptor)
+    }
+    let buffer = AnonymousMemory(byteCount: 2 * IndexFileWriter.blockSize)
+    let bytes = pattern(5_000)
+    bytes.withUnsafeBytes { buffer.base.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+
+    try output.write(buffer.base, range: 0..<5_000)
+    #expect(!output.isDirect)
+    try output.write(buffer.base, range: 5_000..<10_000)
+    try output.finish(length: 10_000)
+    let calls = log.entries
+    #expect(calls.map(\.count) == [8_192, 5_000, 5_000], "whole blocks first, then exact lengths")
+    #expect(calls.map(\.offset) == [0, 0, 5_000])
+    #expect(try [UInt8](Data(contentsOf: file.url)) == bytes + bytes)
+  }
+
+  @Test("other write failures are errors that name the file and the reason")
+  func failedWrite() throws {
+    let directory = try TemporaryDirectory()
+    let file = try OpenFile(directory.file("chunks"))
+    for direct in [true, false] {
+      let output = IndexFileWriter.ChunkOutput(
+        descriptor: file.descriptor, path: "/data/papers.idx", direct: direct
+      ) { _, _, _, _ in ENOSPC }
+      let buffer = AnonymousMemory(byteCount: IndexFileWriter.blockSize)
+      do {
+        try output.write(buffer.base, range: 0..<100)
+        Issue.record("the write succeeded")
+      } catch let error as IndexFileError {
+        #expect(error.kind == .io)
+        #expect(error.description.contains("/data/papers.idx"))
+        #expect(error.description.contains(String(cString: strerror(ENOSPC))))
+      }
+      #expect(output.isDirect == direct, "only EINVAL turns direct writes off")
+    }
+  }
+
+  @Test("a padded last block is cut back to the file's length")
+  func paddedLastBlock() throws {
+    let directory = try TemporaryDirectory()
+    let file = try OpenFile(directory.file("chunks"))
+    let output = IndexFileWriter.ChunkOutput(
+      descriptor: file.descriptor, path: file.url.path, direct: true
+    ) { buffer, count, offset, descriptor in
+      IndexFileWriter.ChunkOutput.writeAll(buffer, count, offset, descriptor)
+    }
+    let buffer = AnonymousMemory(byteCount: IndexFileWriter.blockSize)
+    try output.write(buffer.base, range: 0..<10)
+    #expect(try Data(contentsOf: file.url).count == IndexFileWriter.blockSize)
+    try output.finish(length: 10)
+    #expect(try Data(contentsOf: file.url).count == 10)
+  }
+}

@@ -128,6 +128,12 @@ int semblance_scatter_rows(
     const int64_t *offsets, const int32_t *indices, const float *values, size_t rows,
     int32_t lower, int32_t upper, const float *source, size_t width, float *output);
 
+/// Turns the page cache on or off for writes through `descriptor` (`O_DIRECT` on Linux,
+/// `F_NOCACHE` on Darwin). Returns 0, or -1 with `errno` set where the file system or the
+/// platform cannot do it. Direct writes need the buffer, the file offset and the length to
+/// be multiples of the device's logical block size.
+int semblance_set_direct_io(int descriptor, int enabled);
+
 /// Which kernels the selection functions above use: 1 for AVX-512, 0 for the portable loop.
 /// `semblance_use_vector_kernels(0)` forces the portable loops, and the table-driven CRC-32
 /// instead of folding (for tests); `semblance_use_vector_kernels(1)` restores the processor's
