@@ -51,6 +51,9 @@ extension BenchCommand {
     @Option(name: .customShort("k"), help: "Results per paper scored (P@k).")
     var k = 10
 
+    @Option(help: "Seed of the randomized SVD (the index's --seed).")
+    var seed: UInt64 = 0
+
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
@@ -92,6 +95,7 @@ extension BenchCommand {
       configuration.dimensions = dimensions
       configuration.powerIterations = powerIterations
       configuration.approximateSearch = .never
+      configuration.seed = seed
       let start = ContinuousClock.now
       let index = try PaperIndex(papers, configuration: configuration)
       let buildSeconds = (ContinuousClock.now - start).seconds
@@ -135,7 +139,7 @@ extension BenchCommand {
       }
       let report = RelevanceReport(
         corpus: corpus, papers: n, labels: Set(labels).count, terms: index.termCount,
-        dimensions: index.dimensions, k: count, buildSeconds: buildSeconds, rows: rows)
+        dimensions: index.dimensions, k: count, seed: seed, buildSeconds: buildSeconds, rows: rows)
       if json {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -179,6 +183,8 @@ struct RelevanceReport: Codable, Sendable {
   var terms: Int
   var dimensions: Int
   var k: Int
+  /// The seed of the randomized SVD.
+  var seed: UInt64
   var buildSeconds: Double
   var rows: [RelevanceRow]
 
@@ -186,7 +192,7 @@ struct RelevanceReport: Codable, Sendable {
   func table() -> String {
     let lsa = rows.first { $0.alpha >= 1 }?.precision
     var text = "corpus  \(corpus): \(papers) papers, \(labels) labels, \(terms) terms, "
-    text += "\(dimensions) dimensions (built in \(String(format: "%.1f", buildSeconds)) s)\n\n"
+    text += "\(dimensions) dimensions, seed \(seed) (built in \(String(format: "%.1f", buildSeconds)) s)\n\n"
     text += "ranking                                 candidates   P@\(k)   vs LSA\n"
     text += "--------------------------------------  ----------  ------  ------\n"
     for row in rows {

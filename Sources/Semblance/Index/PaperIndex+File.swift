@@ -35,7 +35,7 @@ extension PaperIndex {
   /// Writes the index to one file: versioned, every byte checksummed, written atomically
   /// (a temporary file, synced, then renamed), so a crash never leaves half an index.
   ///
-  /// Files of 64 MiB or more are written past the page cache where the file system allows it
+  /// Files of 1 GiB or more are written past the page cache where the file system allows it
   /// (`O_DIRECT`), which is several times faster than copying them into it first; the next
   /// process that opens the file then reads it from the disk.
   ///
