@@ -11,7 +11,7 @@ For each labelled JSON Lines corpus (every record has a "label"):
   Semblance      `semblance-bench relevance --corpus FILE --alphas … --feedback …`: one index
                  with the default configuration; every paper's top 10 ranked with each α,
                  without relevance feedback and with feedback from the 10 best results
-                 (weight 0.8, the default), exactly as `neighbors(count:)` and
+                 (weight 1, the default), exactly as `neighbors(count:)` and
                  `related(to:count:)` rank them (α = 1 is LSA alone, the rest re-rank the top
                  max(100, 10·k) LSA candidates by α·cos_LSA + (1−α)·cos_TFIDF, then with
                  feedback).
@@ -134,13 +134,13 @@ def main():
 
 
 def ranking_key(row):
-    """"LSA", "α=0.5" or "α=0.5 feedback=10" (weight 0.8 unless another is given)."""
+    """"LSA", "α=0.5" or "α=0.5 feedback=10" (weight 1, the default, unless another is given)."""
     if row["alpha"] >= 1:
         return "LSA"
     key = f"α={row['alpha']:g}"
     if row.get("feedback"):
         key += f" feedback={row['feedback']}"
-        if abs(row.get("feedbackWeight", 0.8) - 0.8) > 1e-9:
+        if abs(row.get("feedbackWeight", 1.0) - 1.0) > 1e-9:
             key += f"×{row['feedbackWeight']:g}"
     return key
 

@@ -4,7 +4,7 @@ import Semblance
 
 extension BenchCommand {
   /// `semblance-bench relevance --corpus FILE [--alphas 1,0.8,0.65,0.5,0.35,0.2]
-  /// [--feedback 0,10] [--feedback-weights 0.8] [--candidates 100]`
+  /// [--feedback 0,10] [--feedback-weights 1] [--candidates 100]`
   struct Relevance: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Label agreement (P@k) of the LSA and hybrid rankings at several α, on one index.",
@@ -33,7 +33,7 @@ extension BenchCommand {
     @Option(
       help: "Comma-separated relevance feedback weights, in 0...1, tried with each size above 0.",
       transform: Self.parseList)
-    var feedbackWeights: [Double] = [0.8]  // RelevanceFeedback.default.weight, as typed
+    var feedbackWeights: [Double] = [1]  // RelevanceFeedback.default.weight, as typed
 
     @Option(
       help: "Comma-separated LSA candidate counts re-ranked per paper (default: the library's max(100, 10·k)).",

@@ -65,7 +65,7 @@ extension SemblanceCommand {
     @Option(help: "Relevance feedback: re-rank with the centroid of this many best first-pass results (default 10; 0 turns it off).")
     var feedback: Int?
 
-    @Option(help: "The centroid's share of the LSA query in relevance feedback, 0...1 (default 0.8).")
+    @Option(help: "The centroid's share of the LSA query in relevance feedback, 0...1 (default 1).")
     var feedbackWeight: Float?
 
     @Option(help: "Random seed.")

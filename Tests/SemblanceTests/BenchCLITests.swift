@@ -86,7 +86,7 @@ struct BenchCLITests {
       // LSA once, then each α without feedback and with the default feedback.
       #expect(rows.compactMap { ($0["alpha"] as? NSNumber)?.doubleValue } == [1, 0.5, 0.5, 0, 0])
       #expect(rows.map { $0["feedback"] as? Int } == [nil, nil, 10, nil, 10])
-      #expect(rows.map { ($0["feedbackWeight"] as? NSNumber)?.doubleValue } == [nil, nil, 0.8, nil, 0.8])
+      #expect(rows.map { ($0["feedbackWeight"] as? NSNumber)?.doubleValue } == [nil, nil, 1, nil, 1])
       #expect(rows[0]["candidates"] == nil)
       #expect(rows[1]["candidates"] as? Int == 100)
       for row in rows {

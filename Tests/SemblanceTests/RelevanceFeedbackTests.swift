@@ -108,9 +108,9 @@ struct RelevanceFeedbackTests {
     return try PaperIndex(papers, configuration: configuration)
   }
 
-  @Test("the default configuration has feedback from 10 papers with weight 0.8")
+  @Test("the default configuration has feedback from 10 papers with weight 1")
   func defaults() {
-    #expect(IndexConfiguration.default.feedback == RelevanceFeedback(papers: 10, weight: 0.8))
+    #expect(IndexConfiguration.default.feedback == RelevanceFeedback(papers: 10, weight: 1))
     #expect(RelevanceFeedback.default == RelevanceFeedback())
   }
 

@@ -49,7 +49,7 @@ public struct IndexConfiguration: Sendable, Hashable, Codable {
   /// (default 0.5; 1 ranks by LSA alone).
   public var alpha: Float = 0.5
   /// Relevance feedback for the hybrid re-ranking (default: the 10 best first-pass results,
-  /// weight 0.8; see ``RelevanceFeedback``); `nil` re-ranks by the hybrid score alone. It does
+  /// weight 1; see ``RelevanceFeedback``); `nil` re-ranks by the hybrid score alone. It does
   /// not apply when α = 1. An index file written before this option existed loads with `nil`,
   /// and so ranks as it did.
   public var feedback: RelevanceFeedback? = .default
