@@ -182,6 +182,7 @@ struct IndexFileWriter {
       formatVersion: formatVersion, sectionCount: UInt32(sections.count),
       fileLength: UInt64(image.length), tableCRC: CRC32.checksum(table))
     let prefix = header.encoded() + table
+    precondition(prefix.count <= firstRange.count, "the section table does not fit in one chunk")
     prefix.withUnsafeBytes { first.base.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
     try output.write(first.base, range: firstRange)
     try output.finish(length: image.length)
