@@ -70,6 +70,39 @@ struct BenchCLITests {
     }
   }
 
+  /// On a generated corpus the hybrid ranking draws from deeper LSA candidates than LSA's
+  /// top 10, and the IVF must probe more lists for `neighbors` to agree with `--exact`.
+  @Test func ivfIsCalibratedOnTheDefaultRanking() throws {
+    try withTemporaryDirectory { directory in
+      let path = directory.appendingPathComponent("g.jsonl").path
+      expectExit(try Self.run("generate", "--documents", "3000", "--topics", "12", "-o", path), 0)
+      let papers = try Corpus.read(contentsOf: URL(fileURLWithPath: path))
+      var configuration = IndexConfiguration.default
+      configuration.dimensions = 48
+      configuration.approximateSearch = .always
+      let index = try PaperIndex(papers, configuration: configuration)
+      let ivf = try #require(index.approximateIndex)
+      let lsaOnly = try IVFNeighborIndex(index.embeddings, configuration: .init(seed: 0))
+      #expect(ivf.nprobe > lsaOnly.nprobe, "the ranking needs more lists than LSA's top 10")
+
+      func recalls(_ graph: NeighborGraph, against exact: NeighborGraph) -> [Double] {
+        (0..<exact.rows).filter { !exact[$0].isEmpty }.map { row in
+          let expected = Set(exact[row].map(\.position))
+          return Double(graph[row].filter { expected.contains($0.position) }.count)
+            / Double(expected.count)
+        }
+      }
+      let exact = try index.neighbors(count: 10, exact: true)
+      let graph = recalls(try index.neighbors(count: 10), against: exact)
+      #expect(graph.reduce(0, +) / Double(graph.count) >= 0.95)
+      // With LSA's nprobe, the ranking's lists agree less.
+      configuration.nprobe = lsaOnly.nprobe
+      let lsaProbed = try PaperIndex(papers, configuration: configuration)
+      let fewer = recalls(try lsaProbed.neighbors(count: 10), against: exact)
+      #expect(IVFNeighborIndex.recallEstimate(fewer).lowerBound < 0.95)
+    }
+  }
+
   @Test func relevancePrintsPrecisionPerAlpha() throws {
     try withTemporaryDirectory { directory in
       let path = directory.appendingPathComponent("g.jsonl").path

@@ -42,6 +42,42 @@ struct PaperIndexIVFTests {
     #expect(throws: ConfigurationError.self) { try PaperIndex(Self.papers, configuration: invalid) }
   }
 
+  @Test("nprobe is calibrated on the index's own ranking: neighbors agree with exact ones")
+  func calibratedOnTheRanking() throws {
+    let index = Self.calibrated
+    let ivf = try #require(index.approximateIndex)
+    // LSA's own calibration on the same vectors and seed is the floor.
+    let lsaOnly = try IVFNeighborIndex(index.embeddings, configuration: .init(seed: 0))
+    #expect(ivf.nprobe >= lsaOnly.nprobe)
+    // Every paper is a calibration query here (81 < 1,000), so the whole graph's recall is
+    // the sampled mean, and its lower bound reached the target.
+    let graph = try index.neighbors(count: 10)
+    let exact = try index.neighbors(count: 10, exact: true)
+    var recalls: [Double] = []
+    for row in 0..<graph.rows where !exact[row].isEmpty {
+      let expected = Set(exact[row].map(\.position))
+      recalls.append(
+        Double(graph[row].filter { expected.contains($0.position) }.count) / Double(expected.count))
+    }
+    let mean = recalls.reduce(0, +) / Double(recalls.count)
+    #expect(abs(mean - (ivf.calibratedRecall ?? 0)) < 1e-9)
+    #expect(mean >= 0.95)
+    // One list fewer misses the target on the ranking (or is LSA's floor).
+    if ivf.nprobe > lsaOnly.nprobe {
+      let fewer = try PaperIndex(
+        Self.papers, configuration: Self.configuration(.always, nprobe: ivf.nprobe - 1))
+      let fewerGraph = try fewer.neighbors(count: 10)
+      var fewerRecalls: [Double] = []
+      for row in 0..<graph.rows where !exact[row].isEmpty {
+        let expected = Set(exact[row].map(\.position))
+        fewerRecalls.append(
+          Double(fewerGraph[row].filter { expected.contains($0.position) }.count)
+            / Double(expected.count))
+      }
+      #expect(IVFNeighborIndex.recallEstimate(fewerRecalls).lowerBound < 0.95)
+    }
+  }
+
   @Test("exact: true answers as an index without IVF; the default uses the IVF")
   func exactBypassesTheIVF() throws {
     var differs = 0

@@ -116,17 +116,30 @@ extension PaperIndex {
     }
     let candidates = lsaCandidates(
       lsaQuery, count: Self.candidateCount(for: count), excluding: excluding, exact: exact)
+    return lsaQuery.withUnsafeBufferPointer { query in
+      PaperIndex.rerank(
+        candidates, lsaQuery: query.baseAddress!, count: count, alpha: alpha,
+        feedback: configuration.feedback, embeddings: embeddings, tfidfScore: tfidfScore)
+    }.map(match)
+  }
+
+  /// The best `count` of `candidates` (LSA candidates, with their LSA cosines as scores) by
+  /// `α·cos_LSA + (1−α)·cos_TFIDF`, raised by `feedback` (``RelevanceFeedback``), best first:
+  /// the re-ranking step of ``rank(lsaQuery:count:excluding:exact:tfidfScore:)``, which
+  /// calibration also runs.
+  static func rerank(
+    _ candidates: [Neighbor], lsaQuery: UnsafePointer<Float>, count: Int, alpha: Float,
+    feedback: RelevanceFeedback?, embeddings: DenseMatrix, tfidfScore: (Int) -> Float
+  ) -> [Neighbor] {
     let tfidf = candidates.map { tfidfScore($0.position) }
     var scores = zip(candidates, tfidf).map { alpha * $0.score + (1 - alpha) * $1 }
-    if var scorer = FeedbackScorer(configuration.feedback, dimensions: dimensions) {
-      lsaQuery.withUnsafeBufferPointer { query in
-        candidates.withUnsafeBufferPointer { candidates in
-          tfidf.withUnsafeBufferPointer { tfidf in
-            scores.withUnsafeMutableBufferPointer { scores in
-              scorer.raise(
-                scores, lsaQuery: query.baseAddress!, candidates: candidates, tfidf: tfidf,
-                alpha: alpha, embeddings: embeddings)
-            }
+    if var scorer = FeedbackScorer(feedback, dimensions: embeddings.columns) {
+      candidates.withUnsafeBufferPointer { candidates in
+        tfidf.withUnsafeBufferPointer { tfidf in
+          scores.withUnsafeMutableBufferPointer { scores in
+            scorer.raise(
+              scores, lsaQuery: lsaQuery, candidates: candidates, tfidf: tfidf,
+              alpha: alpha, embeddings: embeddings)
           }
         }
       }
@@ -135,7 +148,7 @@ extension PaperIndex {
     for (candidate, score) in zip(candidates, scores) {
       top.insert(score, Int32(candidate.position))
     }
-    return top.sorted().map(match)
+    return top.sorted()
   }
 
   /// How many LSA candidates the hybrid ranking re-scores for `count` results (DESIGN §4).

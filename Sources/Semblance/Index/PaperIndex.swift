@@ -152,7 +152,8 @@ public struct PaperIndex: Sendable {
     var approximateIndex: IVFNeighborIndex?
     if configuration.approximateSearch.usesIVF(papers: paperCount) {
       progress?(0.92, .partitioning)
-      approximateIndex = try PaperIndex.buildApproximateIndex(embeddings, configuration: configuration)
+      approximateIndex = try PaperIndex.buildApproximateIndex(
+        embeddings, tfidf: tfidf, configuration: configuration)
     }
     self.init(
       configuration: configuration, vectorizer: vectorizer, svd: svd,

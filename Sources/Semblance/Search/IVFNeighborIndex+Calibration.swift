@@ -39,8 +39,12 @@ extension IVFNeighborIndex {
   /// probed lists of a smaller `nprobe` are a prefix of a larger one's, and a true top-10
   /// vector among the scanned candidates always makes the candidates' top 10. The bound
   /// follows the mean up to the change in spread, which the search ignores.
+  ///
+  /// With `start` above 1, `start − 1` is taken to miss the target (a lower bound found
+  /// by another measure that must also hold), and the search begins at `start`.
   static func smallestProbes(
-    listCount: Int, targetRecall: Double, measure: (Int) -> RecallEstimate
+    from start: Int = 1, listCount: Int, targetRecall: Double,
+    measure: (Int) -> RecallEstimate
   ) -> (nprobe: Int, estimate: RecallEstimate) {
     var measured: [Int: RecallEstimate] = [:]
     func estimate(_ nprobe: Int) -> RecallEstimate {
@@ -49,7 +53,8 @@ extension IVFNeighborIndex {
       measured[nprobe] = value
       return value
     }
-    var low = 0, high = 1  // the bound at `low` misses the target (0 stands for "no list")
+    // The bound at `low` misses the target (0 stands for "no list").
+    var low = min(max(start, 1), listCount) - 1, high = low + 1
     while high < listCount && estimate(high).lowerBound < targetRecall {
       low = high
       high = min(listCount, 2 * high)
@@ -88,33 +93,42 @@ extension IVFNeighborIndex {
     var rows: [Int]
     /// The exact `calibrationDepth` best other rows of each query.
     var truth: [Set<Int>]
+    /// The exact best other rows of each query, best first, as deep as the sample was
+    /// drawn (at least `calibrationDepth`), for a ranking that re-ranks them.
+    var candidates: [[Neighbor]]
   }
 
   /// A uniform sample of `queries` non-zero rows of `vectors` (seeded) with their exact
-  /// neighbours, or nil when there is nothing to measure.
-  func calibrationSample(_ vectors: DenseMatrix, queries: Int, seed: UInt64) -> CalibrationSample? {
+  /// neighbours, `depth` of them (at least `calibrationDepth`) among the rows `isEligible`
+  /// accepts, or nil when there is nothing to measure.
+  func calibrationSample(
+    _ vectors: DenseMatrix, queries: Int, seed: UInt64,
+    depth: Int = IVFNeighborIndex.calibrationDepth, isEligible: ((Int) -> Bool)? = nil
+  ) -> CalibrationSample? {
     let n = vectors.rows
     let k = min(IVFNeighborIndex.calibrationDepth, n - 1)
+    let deep = min(max(depth, k), n - 1)
     let nonzero = (0..<n).filter { row in vectors.rowBuffer(row).contains(where: { $0 != 0 }) }
     guard k >= 1, !nonzero.isEmpty else { return nil }
     var generator = SeededGenerator(seed: seed ^ 0x4E50_524F_4245_4341)  // "NPROBECA"
     let rows = KMeansPlusPlus.uniformSample(
       min(queries, nonzero.count), of: nonzero.count, using: &generator
     ).map { nonzero[$0] }
-    let truth = ExactNeighborIndex(vectors).neighbors(ofRows: rows, count: k).map {
-      Set($0.map(\.position))
-    }
-    return CalibrationSample(rows: rows, truth: truth)
+    let candidates = ExactNeighborIndex(vectors).neighbors(
+      ofRows: rows, count: deep, isEligible: isEligible)
+    let truth = candidates.map { Set($0.prefix(k).map(\.position)) }
+    return CalibrationSample(rows: rows, truth: truth, candidates: candidates)
   }
 
   /// Recall@10 of the sample's queries at `nprobe`, with its lower confidence bound.
   func sampledRecall(
-    _ sample: CalibrationSample, in vectors: DenseMatrix, nprobe: Int
+    _ sample: CalibrationSample, in vectors: DenseMatrix, nprobe: Int,
+    isEligible: ((Int) -> Bool)? = nil
   ) -> RecallEstimate {
     let k = min(IVFNeighborIndex.calibrationDepth, vectors.rows - 1)
     let found = neighbors(
       ofRows: sample.rows, in: vectors, count: k, nprobe: nprobe, excluding: { $0 },
-      isEligible: nil)
+      isEligible: isEligible)
     var recalls: [Double] = []
     recalls.reserveCapacity(sample.rows.count)
     for (expected, result) in zip(sample.truth, found) where !expected.isEmpty {
