@@ -29,9 +29,7 @@ extension PaperIndex {
       embeddings, configuration: IVFNeighborIndex.Configuration(nprobe: 1, seed: seed))
     let defaults = IVFNeighborIndex.Configuration()
     let alpha = configuration.alpha
-    let hasEmptyRows = (0..<tfidf.rows).contains { tfidf.offsets[$0] == tfidf.offsets[$0 + 1] }
-    let isEligible: ((Int) -> Bool)? =
-      hasEmptyRows ? { tfidf.offsets[$0] != tfidf.offsets[$0 + 1] } : nil
+    let isEligible = tfidf.nonEmptyRowFilter
     let k = IVFNeighborIndex.calibrationDepth
     let depth = alpha < 1 ? candidateCount(for: k) : k
     guard
@@ -69,17 +67,10 @@ extension PaperIndex {
     let (nprobe, estimate) = IVFNeighborIndex.smallestProbes(
       from: lsaProbes, listCount: ivf.listCount, targetRecall: defaults.targetRecall
     ) { nprobe in
-      let found = ranked(
-        ivf.neighbors(
-          ofRows: sample.rows, in: embeddings, count: depth, nprobe: nprobe, excluding: { $0 },
-          isEligible: isEligible))
-      var recalls: [Double] = []
-      for (expected, result) in zip(truth, found) where !expected.isEmpty {
-        recalls.append(
-          Double(result.reduce(0) { $0 + (expected.contains($1) ? 1 : 0) })
-            / Double(expected.count))
-      }
-      return IVFNeighborIndex.recallEstimate(recalls)
+      let found = ivf.neighbors(
+        ofRows: sample.rows, in: embeddings, count: depth, nprobe: nprobe, excluding: { $0 },
+        isEligible: isEligible)
+      return IVFNeighborIndex.recallEstimate(expected: truth, found: ranked(found))
     }
     return ivf.with(nprobe: nprobe, calibratedRecall: estimate.mean)
   }
@@ -104,7 +95,7 @@ extension PaperIndex {
   /// terms, and never one as a neighbour): from the IVF index when there is one, unless `exact`.
   func lsaNeighbors(count: Int, exact: Bool) -> [[Neighbor]] {
     // Without empty papers every row is eligible: no closure call per accepted candidate.
-    let eligible: ((Int) -> Bool)? = emptyDocumentCount == 0 ? nil : { !isEmptyRow($0) }
+    let eligible = tfidf.nonEmptyRowFilter
     let lists =
       if !exact, let approximateIndex {
         approximateIndex.neighbors(

@@ -205,7 +205,7 @@ public struct PaperIndex: Sendable {
 
   @inline(__always)
   func isEmptyRow(_ position: Int) -> Bool {
-    tfidf.offsets[position] == tfidf.offsets[position + 1]
+    tfidf.isEmptyRow(position)
   }
 
   /// The id → position map, built on first use and shared by copies of the index.

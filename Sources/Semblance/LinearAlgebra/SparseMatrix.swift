@@ -132,6 +132,16 @@ public struct SparseMatrix: Sendable {
     )
   }
 
+  /// Whether `row` stores no entries.
+  @inline(__always)
+  func isEmptyRow(_ row: Int) -> Bool { offsets[row] == offsets[row + 1] }
+
+  /// A test that accepts the rows with entries, or nil when every row has some (so that
+  /// searches can skip the test).
+  var nonEmptyRowFilter: ((Int) -> Bool)? {
+    (0..<rows).contains(where: isEmptyRow) ? { !self.isEmptyRow($0) } : nil
+  }
+
   /// The dot product of rows `a` and `b` (their cosine, when rows are l2-normalised).
   /// - Complexity: O(non-zeros of both rows), a merge of sorted indices.
   func rowDot(_ a: Int, _ b: Int) -> Float {

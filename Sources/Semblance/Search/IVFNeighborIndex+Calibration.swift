@@ -129,13 +129,21 @@ extension IVFNeighborIndex {
     let found = neighbors(
       ofRows: sample.rows, in: vectors, count: k, nprobe: nprobe, excluding: { $0 },
       isEligible: isEligible)
+    return IVFNeighborIndex.recallEstimate(
+      expected: sample.truth, found: found.map { $0.map(\.position) })
+  }
+
+  /// The estimate of ``recallEstimate(_:)`` over the per-query recalls of `found` against
+  /// `expected` (the share of each query's expected positions found), skipping queries
+  /// that expect nothing.
+  static func recallEstimate(expected: [Set<Int>], found: [[Int]]) -> RecallEstimate {
     var recalls: [Double] = []
-    recalls.reserveCapacity(sample.rows.count)
-    for (expected, result) in zip(sample.truth, found) where !expected.isEmpty {
+    recalls.reserveCapacity(expected.count)
+    for (expected, result) in zip(expected, found) where !expected.isEmpty {
       recalls.append(
-        Double(result.reduce(0) { $0 + (expected.contains($1.position) ? 1 : 0) })
+        Double(result.reduce(0) { $0 + (expected.contains($1) ? 1 : 0) })
           / Double(expected.count))
     }
-    return IVFNeighborIndex.recallEstimate(recalls)
+    return recallEstimate(recalls)
   }
 }
