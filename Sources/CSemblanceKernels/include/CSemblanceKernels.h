@@ -134,6 +134,11 @@ int semblance_scatter_rows(
 /// be multiples of the device's logical block size.
 int semblance_set_direct_io(int descriptor, int enabled);
 
+/// Moves the pages mapped at [from, from + length) to [to, to + length), replacing whatever
+/// is mapped there, without copying them (Linux `mremap` with MREMAP_FIXED). Both addresses
+/// must be page-aligned. Returns 0, or -1 with errno set (ENOTSUP elsewhere than Linux).
+int semblance_move_pages(void *from, size_t length, void *to);
+
 /// Which kernels the selection functions above use: 1 for AVX-512, 0 for the portable loop.
 /// `semblance_use_vector_kernels(0)` forces the portable loops, and the table-driven CRC-32
 /// instead of folding (for tests); `semblance_use_vector_kernels(1)` restores the processor's

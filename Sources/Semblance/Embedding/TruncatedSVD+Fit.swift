@@ -1,4 +1,5 @@
 import CSemblanceKernels
+import Foundation
 
 extension TruncatedSVD {
   /// The largest smaller-side size solved exactly by `.automatic`.
@@ -267,6 +268,14 @@ extension TruncatedSVD {
   /// formed from X's rows after Xᵀ and Q are freed, so V, the largest block, is never held
   /// beside Xᵀ.
   static func randomized(_ x: SparseMatrix, k: Int, configuration: Configuration) throws -> Factors {
+    // Each large buffer below is freed before a larger one is made, V last and largest:
+    // recycled pages spare most of them the cost of fresh memory.
+    try PageReserve.shared.withReuse { try randomizedFactors(x, k: k, configuration: configuration) }
+  }
+
+  private static func randomizedFactors(
+    _ x: SparseMatrix, k: Int, configuration: Configuration
+  ) throws -> Factors {
     let n = x.rows, m = x.columns
     let width = min(k + configuration.oversampling, min(n, m))
     let iterations = configuration.powerIterations ?? defaultPowerIterations
@@ -279,10 +288,14 @@ extension TruncatedSVD {
     // Ω = XᵀG, so the range finder runs on X Xᵀ, whose range is X's, with a Gaussian test
     // matrix as Halko et al. analyse, and only n·width normal deviates are drawn instead of
     // m·width (m, the vocabulary, is the larger side with bigrams).
-    var q = [Float](repeating: 0, count: n * width)
-    fillGaussian(&q, seed: configuration.seed)
+    // Q and Y are mappings of their own, so that their pages go on to termGram's input and
+    // to V when they are freed (``PageReserve``).
+    var qMemory = AnonymousMemory(capacity: n * width, of: Float.self)
+    fillGaussian(
+      UnsafeMutableBufferPointer(start: qMemory.pointer(to: Float.self), count: n * width),
+      seed: configuration.seed)
     do {
-      var y = [Float](repeating: 0, count: n * width)
+      var yMemory = AnonymousMemory(capacity: n * width, of: Float.self)
       // Normalise once per full iteration, on the document side: X Xᵀ Q with orthonormal Q
       // has condition ≈ (σ₁/σ_width)², far inside CholeskyQR2's range for the spectra of
       // TF-IDF matrices (and a failure falls back to Householder). Iterates before the last
@@ -293,15 +306,17 @@ extension TruncatedSVD {
       do {
         let product = PackedGramProduct(matrix: x, transpose: xt!, width: width)
         for iteration in 0...iterations {
-          product.apply(q, into: &y)
-          swap(&q, &y)
-          try orthonormalize(&q, rows: n, width: width, passes: iteration == iterations ? 2 : 1)
+          product.apply(qMemory.pointer(to: Float.self), into: yMemory.pointer(to: Float.self))
+          swap(&qMemory, &yMemory)
+          try orthonormalize(
+            qMemory.pointer(to: Float.self), rows: n, width: width,
+            passes: iteration == iterations ? 2 : 1)
         }
       }
     }
     // B Bᵀ = Qᵀ X Xᵀ Q = Zᵀ Z for Z = Xᵀ Q, once the last iterate's buffer is freed; it is
     // symmetric by construction (one triangle, mirrored).
-    var gram = termGram(transpose: xt!, q, width: width)
+    var gram = termGram(transpose: xt!, qMemory.pointer(to: Float.self), width: width)
     xt = nil
     let eigen = try topEigenpairs(&gram, order: width, count: k)
 
@@ -316,18 +331,21 @@ extension TruncatedSVD {
       }
     }
     var embeddings = [Float](repeating: 0, count: n * k)
-    q.withUnsafeBufferPointer { q in
-      ws.withUnsafeBufferPointer { ws in
-        embeddings.withUnsafeMutableBufferPointer { e in
-          BLAS.sgemm(
-            .none, .none, m: n, n: k, k: width, a: q.baseAddress!, lda: width,
-            b: ws.baseAddress!, ldb: k, c: e.baseAddress!, ldc: k)
-        }
+    ws.withUnsafeBufferPointer { ws in
+      embeddings.withUnsafeMutableBufferPointer { e in
+        BLAS.sgemm(
+          .none, .none, m: n, n: k, k: width, a: qMemory.pointer(to: Float.self), lda: width,
+          b: ws.baseAddress!, ldb: k, c: e.baseAddress!, ldc: k)
       }
     }
-    q = []
+    withExtendedLifetime(qMemory) {}
+    qMemory = AnonymousMemory(byteCount: 0)
     let inverseSquares = eigen.singularValues.map { $0 > 0 ? Float(1 / ($0 * $0)) : 0 }
-    let memory = AnonymousMemory(capacity: m * k, of: Float.self)
+    // V takes over the pages of Xᵀ, Q, Y and the products' buffers, freed above, and maps
+    // the rest fresh. Fresh 4 KiB pages cost a quarter of what fresh huge pages do on the
+    // machines measured (Docs/Benchmarks.md), more than the scatter's extra TLB misses give
+    // back.
+    let memory = AnonymousMemory(capacity: m * k, of: Float.self, hugePages: false)
     let v = memory.pointer(to: Float.self)
     embeddings.withUnsafeBufferPointer { e in
       projectOnTerms(
@@ -356,6 +374,17 @@ extension TruncatedSVD {
   ) {
     let offsets = x.offsets.buffer, indices = x.indices.buffer, values = x.storedValues.buffer
     let vectors = width / 4
+    // Touch every page of the output first, in even shares: its fresh pages cost a fault
+    // each, and the term ranges below split the non-zeros evenly, not the fresh pages (the
+    // recycled ones come first, see ``PageReserve``).
+    let pages = (x.columns * width * MemoryLayout<Float>.stride) / AnonymousMemory.pageSize
+    let pieces = processorCount * 8
+    parallelForEach(chunks: pieces) { piece in
+      let range = chunkRange(piece, of: pieces, count: pages)
+      memset(
+        UnsafeMutableRawPointer(output) + range.lowerBound * AnonymousMemory.pageSize, 0,
+        range.count * AnonymousMemory.pageSize)
+    }
     parallelForEach(chunks: termRanges.count) { task in
       let terms = termRanges[task]
       guard !terms.isEmpty else { return }
@@ -426,6 +455,13 @@ extension TruncatedSVD {
   static func termGram(
     transpose xt: SparseMatrix, _ q: [Float], width: Int, tasks: Int? = nil
   ) -> [Double] {
+    q.withUnsafeBufferPointer { termGram(transpose: xt, $0.baseAddress!, width: width, tasks: tasks) }
+  }
+
+  /// ``termGram(transpose:_:width:tasks:)`` for the `n × width` floats at `q`.
+  static func termGram(
+    transpose xt: SparseMatrix, _ q: UnsafePointer<Float>, width: Int, tasks: Int? = nil
+  ) -> [Double] {
     let n = xt.columns, m = xt.rows
     let panels = stride(from: 0, to: width, by: SparsePanels.panelWidth).map {
       $0..<min($0 + SparsePanels.panelWidth, width)
@@ -441,16 +477,13 @@ extension TruncatedSVD {
     let inputMemory = AnonymousMemory(capacity: max(n, 1) * stored, of: Float.self)
     let input = inputMemory.pointer(to: Float.self)
     let copyTasks = n < 4096 ? 1 : processorCount * 4
-    q.withUnsafeBufferPointer { q in
-      let q = q.baseAddress!
-      parallelForEach(chunks: copyTasks) { task in
-        for row in chunkRange(task, of: copyTasks, count: n) {
-          for (panel, range) in panels.enumerated() {
-            let target = input + row * stored + panelOffsets[panel]
-            target.update(from: q + row * width + range.lowerBound, count: range.count)
-            if range.count < panelWidths[panel] {
-              (target + range.count).update(repeating: 0, count: panelWidths[panel] - range.count)
-            }
+    parallelForEach(chunks: copyTasks) { task in
+      for row in chunkRange(task, of: copyTasks, count: n) {
+        for (panel, range) in panels.enumerated() {
+          let target = input + row * stored + panelOffsets[panel]
+          target.update(from: q + row * width + range.lowerBound, count: range.count)
+          if range.count < panelWidths[panel] {
+            (target + range.count).update(repeating: 0, count: panelWidths[panel] - range.count)
           }
         }
       }
@@ -516,9 +549,16 @@ extension TruncatedSVD {
   /// from `seed` itself), so the values depend on the seed alone, not on the cores.
   /// `tasks` (default: one per core) is for tests.
   static func fillGaussian(_ values: inout [Float], seed: UInt64, tasks: Int? = nil) {
+    values.withUnsafeMutableBufferPointer { fillGaussian($0, seed: seed, tasks: tasks) }
+  }
+
+  /// ``fillGaussian(_:seed:tasks:)`` on a buffer.
+  static func fillGaussian(
+    _ values: UnsafeMutableBufferPointer<Float>, seed: UInt64, tasks: Int? = nil
+  ) {
     let runs = (values.count + gaussianRun - 1) / gaussianRun
     let tasks = min(runs, max(1, tasks ?? processorCount))
-    values.withUnsafeMutableBufferPointer { values in
+    do {
       let values = UnsafeSendable(values)
       parallelForEach(chunks: tasks) { task in
         for run in chunkRange(task, of: tasks, count: runs) {
@@ -626,7 +666,15 @@ extension TruncatedSVD {
     _ matrix: inout [Float], rows: Int, width: Int, passes: Int = 2
   ) throws {
     try matrix.withUnsafeMutableBufferPointer { buffer in
-      let y = buffer.baseAddress!
+      try orthonormalize(buffer.baseAddress!, rows: rows, width: width, passes: passes)
+    }
+  }
+
+  /// ``orthonormalize(_:rows:width:passes:)`` on `rows × width` floats at `y`.
+  static func orthonormalize(
+    _ y: UnsafeMutablePointer<Float>, rows: Int, width: Int, passes: Int = 2
+  ) throws {
+    do {
       for _ in 0..<passes {
         var gram = [Float](repeating: 0, count: width * width)
         gram.withUnsafeMutableBufferPointer { gram in

@@ -59,15 +59,22 @@ extension TruncatedSVD {
     }
 
     func apply(_ q: [Float], into y: inout [Float]) {
+      q.withUnsafeBufferPointer { q in
+        y.withUnsafeMutableBufferPointer { y in apply(q.baseAddress!, into: y.baseAddress!) }
+      }
+    }
+
+    /// ``apply(_:into:)`` for n × width floats at `q` and at `y`.
+    func apply(_ q: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
       let n = matrix.rows
       let copyTasks = n < 4096 ? 1 : processorCount * 4
       let packedInput = self.packedInput.base, packedTerms = self.packedTerms.base
       let matrix = self.matrix, transpose = self.transpose
       let documentRanges = self.documentRanges, termRanges = self.termRanges
       let width = self.width
-      q.withUnsafeBufferPointer { q in
-        y.withUnsafeMutableBufferPointer { y in
-          let q = q.baseAddress!, y = UnsafeSendable(y.baseAddress!)
+      do {
+        do {
+          let y = UnsafeSendable(y)
           for panel in panels {
             let pw = panel.count
             func run<Row: PackedRegisterRow>(_: Row.Type) {

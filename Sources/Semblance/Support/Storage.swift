@@ -21,6 +21,18 @@ final class Storage<Element: BitwiseCopyable>: @unchecked Sendable {
     initializingWith initializer: (UnsafeMutableBufferPointer<Element>) throws -> Void
   ) rethrows {
     precondition(count >= 0, "negative storage size")
+    // A large store (a corpus's CSR matrix, the SVD's transpose of it) is a mapping of its
+    // own, so that inside a build its pages can go on to the next large array instead of
+    // back to the kernel (``PageReserve``). It is read in order, so it keeps 4 KiB pages,
+    // which are cheaper to get fresh than huge ones.
+    if count * MemoryLayout<Element>.stride >= Storage.mappedMinimum {
+      let memory = AnonymousMemory(capacity: count, of: Element.self, hugePages: false)
+      let elements = memory.base.bindMemory(to: Element.self, capacity: count)
+      try initializer(UnsafeMutableBufferPointer(start: elements, count: count))
+      self.buffer = UnsafeBufferPointer(start: elements, count: count)
+      self.owner = memory
+      return
+    }
     let memory = UnsafeMutableBufferPointer<Element>.allocate(capacity: Swift.max(count, 1))
     do {
       try initializer(UnsafeMutableBufferPointer(rebasing: memory[0..<count]))
@@ -32,6 +44,9 @@ final class Storage<Element: BitwiseCopyable>: @unchecked Sendable {
     self.owner = nil
   }
 
+  /// Stores of at least this many bytes are mapped (``AnonymousMemory``).
+  static var mappedMinimum: Int { 8 << 20 }
+
   /// Copies the elements of `array`.
   convenience init(_ array: some Collection<Element>) {
     self.init(count: array.count) { destination in
@@ -39,7 +54,8 @@ final class Storage<Element: BitwiseCopyable>: @unchecked Sendable {
     }
   }
 
-  /// Views `count` elements that live inside memory kept alive by `owner` (a mapped file).
+  /// Views `count` elements that live inside memory kept alive by `owner` (a mapped file,
+  /// or the ``AnonymousMemory`` of a large store).
   init(viewing base: UnsafePointer<Element>, count: Int, owner: AnyObject) {
     self.buffer = UnsafeBufferPointer(start: base, count: count)
     self.owner = owner

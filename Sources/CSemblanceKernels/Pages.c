@@ -1,0 +1,20 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stddef.h>
+#include <sys/mman.h>
+
+#include "CSemblanceKernels.h"
+
+// `mremap` is variadic in C (its fifth argument is optional), so Swift cannot call it.
+int semblance_move_pages(void *from, size_t length, void *to) {
+#if defined(__linux__) && defined(MREMAP_FIXED)
+  void *moved = mremap(from, length, length, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+  return moved == MAP_FAILED ? -1 : 0;
+#else
+  (void)from;
+  (void)length;
+  (void)to;
+  errno = ENOTSUP;
+  return -1;
+#endif
+}

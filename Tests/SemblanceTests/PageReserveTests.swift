@@ -1,0 +1,123 @@
+import Testing
+
+@testable import Semblance
+
+/// The page reserve that lets one large mapping of a build take over the pages of the ones
+/// freed before it. Each test uses a reserve of its own, so that the library's other work,
+/// running concurrently in the test process, cannot take or give pages in between.
+@Suite("Page reserve")
+struct PageReserveTests {
+  static let megabyte = 1 << 20
+
+  /// Fills `memory` with a byte other than zero, so that recycled pages would show it.
+  static func scribble(_ memory: AnonymousMemory) {
+    memory.base.initializeMemory(as: UInt8.self, repeating: 0xA5, count: memory.byteCount)
+  }
+
+  static func isZero(_ memory: AnonymousMemory, count: Int) -> Bool {
+    let bytes = memory.base.assumingMemoryBound(to: UInt8.self)
+    return (0..<count).allSatisfy { bytes[$0] == 0 }
+  }
+
+  @Test("a mapping freed inside a scope goes to the next one, cleared")
+  func recyclesInsideScope() {
+    #if os(Linux)
+    let reserve = PageReserve()
+    reserve.withReuse {
+      var first: AnonymousMemory? = AnonymousMemory(byteCount: 6 * Self.megabyte, reserve: reserve)
+      Self.scribble(first!)
+      first = nil
+      #expect(reserve.statistics.reserved == 6 * Self.megabyte)
+      let second = AnonymousMemory(byteCount: 6 * Self.megabyte, reserve: reserve)
+      #expect(reserve.statistics == (reserved: 0, reused: 6 * Self.megabyte))
+      #expect(Self.isZero(second, count: second.byteCount))
+      // The pages are the new mapping's own: writing them is fine, and reads back.
+      Self.scribble(second)
+      #expect(second.base.load(fromByteOffset: second.byteCount - 1, as: UInt8.self) == 0xA5)
+    }
+    #endif
+  }
+
+  @Test("a larger mapping takes every reserved page and maps the rest fresh")
+  func largerMappingTakesPartFromReserve() {
+    #if os(Linux)
+    let reserve = PageReserve()
+    reserve.withReuse {
+      var pieces: [AnonymousMemory] = [3, 5].map {
+        AnonymousMemory(byteCount: $0 * Self.megabyte, reserve: reserve)
+      }
+      pieces.forEach(Self.scribble)
+      // Sizes round up to whole 2 MiB granules: 4 + 6 MiB.
+      pieces = []
+      #expect(reserve.statistics.reserved == 10 * Self.megabyte)
+      let large = AnonymousMemory(byteCount: 16 * Self.megabyte + 123, reserve: reserve)
+      #expect(large.byteCount == 18 * Self.megabyte)
+      #expect(reserve.statistics == (reserved: 0, reused: 10 * Self.megabyte))
+      #expect(Self.isZero(large, count: large.byteCount))
+      #expect(Int(bitPattern: large.base) % PageReserve.granule == 0)
+    }
+    #endif
+  }
+
+  @Test("a smaller mapping takes part of a region and leaves the rest on the list")
+  func smallerMappingSplitsRegion() {
+    #if os(Linux)
+    let reserve = PageReserve()
+    reserve.withReuse {
+      var big: AnonymousMemory? = AnonymousMemory(byteCount: 10 * Self.megabyte, reserve: reserve)
+      Self.scribble(big!)
+      big = nil
+      let small = AnonymousMemory(byteCount: 4 * Self.megabyte, reserve: reserve)
+      #expect(reserve.statistics == (reserved: 6 * Self.megabyte, reused: 4 * Self.megabyte))
+      #expect(Self.isZero(small, count: small.byteCount))
+      let rest = AnonymousMemory(byteCount: 6 * Self.megabyte, reserve: reserve)
+      #expect(reserve.statistics == (reserved: 0, reused: 10 * Self.megabyte))
+      #expect(Self.isZero(rest, count: rest.byteCount))
+    }
+    #endif
+  }
+
+  @Test("outside a scope, and after the outermost one ends, nothing is kept")
+  func nothingKeptOutsideScope() {
+    #if os(Linux)
+    let reserve = PageReserve()
+    Self.scribble(AnonymousMemory(byteCount: 4 * Self.megabyte, reserve: reserve))
+    #expect(reserve.statistics == (reserved: 0, reused: 0))
+    reserve.withReuse {
+      reserve.withReuse {
+        Self.scribble(AnonymousMemory(byteCount: 4 * Self.megabyte, reserve: reserve))
+      }
+      // The inner scope's end is not the outermost one's: the pages stay.
+      #expect(reserve.statistics.reserved == 4 * Self.megabyte)
+    }
+    #expect(reserve.statistics == (reserved: 0, reused: 0))
+    let fresh = AnonymousMemory(byteCount: 4 * Self.megabyte, reserve: reserve)
+    #expect(reserve.statistics.reused == 0)
+    #expect(Self.isZero(fresh, count: fresh.byteCount))
+    #endif
+  }
+
+  @Test("small mappings are never recycled")
+  func smallMappingsBypassReserve() {
+    let reserve = PageReserve()
+    reserve.withReuse {
+      var memory: AnonymousMemory? = AnonymousMemory(byteCount: 100_000, reserve: reserve)
+      Self.scribble(memory!)
+      memory = nil
+      #expect(reserve.statistics.reserved == 0)
+      let next = AnonymousMemory(byteCount: 100_000, reserve: reserve)
+      #expect(Self.isZero(next, count: 100_000))
+    }
+  }
+
+  @Test("large stores are mapped and read back what was written")
+  func largeStorage() {
+    let count = Storage<Int32>.mappedMinimum / 4 + 17
+    let storage = Storage<Int32>(count: count) { buffer in
+      for index in buffer.indices { buffer[index] = Int32(truncatingIfNeeded: index &* 7) }
+    }
+    #expect(storage.count == count)
+    #expect(storage[0] == 0 && storage[count - 1] == Int32(truncatingIfNeeded: (count - 1) &* 7))
+    #expect(storage.array.enumerated().allSatisfy { $0.element == Int32(truncatingIfNeeded: $0.offset &* 7) })
+  }
+}
