@@ -53,6 +53,9 @@ extension TfidfVectorizer {
 
     static let pairFlag = Int32.min
 
+    /// How many tokens ahead counting asks for a word's or a bigram's slot.
+    static let prefetchDistance = 16
+
     /// Counts the terms of `papers`, which follow the papers added before.
     mutating func add(_ papers: [Paper]) {
       guard !papers.isEmpty else { return }
@@ -125,12 +128,16 @@ extension TfidfVectorizer {
           if ids.count < tokens {
             ids.append(contentsOf: repeatElement(0, count: tokens - ids.count))
           }
-          // As for pairs below: start every word slot's load before the first insert.
-          for token in segmentTokens { words.touch(hash: token.hash) }
+          // As for pairs below: ask for each word's slot a fixed distance ahead.
+          let distance = Accumulator.prefetchDistance
+          for token in segmentTokens.prefix(distance) { words.touch(hash: token.hash) }
           ids.withUnsafeMutableBufferPointer { ids in
             wordCount.withUnsafeMutableBufferPointer { wordCount in
               wordMark.withUnsafeMutableBufferPointer { wordMark in
                 for (index, token) in segmentTokens.enumerated() {
+                  if index + distance < tokens {
+                    words.touch(hash: segmentTokens[index + distance].hash)
+                  }
                   let id = words.insert(
                     UnsafeBufferPointer(
                       start: bytes + Int(token.start), count: Int(token.end &- token.start)),
@@ -149,12 +156,17 @@ extension TfidfVectorizer {
             }
           }
           guard countsPairs && tokens > 1 else { return }
-          // Start every slot load of the segment before using any: the table is far larger
-          // than the caches, and independent loads overlap where dependent ones queue.
-          for token in 1..<tokens {
+          // Ask for each slot a fixed distance ahead of its use: the table is far larger than
+          // the caches, and independent loads overlap where dependent ones queue. (Asking for
+          // a whole segment's slots at once overruns the core's outstanding-miss buffers,
+          // which then drop the later requests.)
+          for token in 1..<min(tokens, 1 + distance) {
             pairs.touch(PairTable.key(ids[token - 1], ids[token]))
           }
           for token in 1..<tokens {
+            if token + distance < tokens {
+              pairs.touch(PairTable.key(ids[token + distance - 1], ids[token + distance]))
+            }
             let slot = pairs.count(
               PairTable.key(ids[token - 1], ids[token]), weight: weight, document: mark)
             if slot >= 0 { touchedPairs.append(slot) }
@@ -367,10 +379,15 @@ extension TfidfVectorizer {
         }
       }
       spellings = []
+      // Millions of terms at scale, each a logarithm and a scattered read: on all cores.
       let idf = Storage<Float>(count: order.count) { idf in
-        for (column, candidate) in order.enumerated() {
-          let df = Double(frequency(candidate))
-          idf[column] = Float(log((1 + Double(n)) / (1 + df)) + 1)
+        let tasks = order.count < 1 << 16 ? 1 : processorCount * 4
+        let idf = UnsafeSendable(idf)
+        parallelForEach(chunks: tasks) { task in
+          for column in chunkRange(task, of: tasks, count: order.count) {
+            let df = Double(frequency(order[column]))
+            idf.value[column] = Float(log((1 + Double(n)) / (1 + df)) + 1)
+          }
         }
       }
 
