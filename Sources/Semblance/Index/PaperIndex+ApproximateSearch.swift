@@ -43,21 +43,35 @@ extension PaperIndex {
     guard alpha < 1 else { return ivf.with(nprobe: lsaProbes, calibratedRecall: lsaEstimate.mean) }
 
     // The ranking's top 10 of each sampled query from the given candidates, on every core.
+    // Successive nprobe values mostly give a query the same candidates, and the re-ranking
+    // depends on nothing else: each query keeps the rankings of the candidate lists it has
+    // had, and an identical list (positions and scores) reuses its ranking.
     let d = embeddings.columns
+    var known = [[(candidates: [Neighbor], ranking: [Int])]](
+      repeating: [], count: sample.rows.count)
     func ranked(_ lists: [[Neighbor]]) -> [[Int]] {
       var results = [[Int]](repeating: [], count: sample.rows.count)
       results.withUnsafeMutableBufferPointer { results in
-        let shared = UnsafeSendable(results)
-        let tasks = min(processorCount, max(1, sample.rows.count / 64))
-        parallelForEach(chunks: tasks) { task in
-          for query in chunkRange(task, of: tasks, count: sample.rows.count) {
-            let row = sample.rows[query]
-            guard !lists[query].isEmpty else { continue }
-            shared.value[query] = rerank(
-              lists[query], lsaQuery: embeddings.baseAddress + row * d,
-              count: min(k, lists[query].count), alpha: alpha, feedback: configuration.feedback,
-              embeddings: embeddings, tfidfScore: { tfidf.rowDot(row, $0) }
-            ).map(\.position)
+        known.withUnsafeMutableBufferPointer { known in
+          let shared = UnsafeSendable((results, known))
+          let tasks = min(processorCount, max(1, sample.rows.count / 64))
+          parallelForEach(chunks: tasks) { task in
+            let (results, known) = shared.value
+            for query in chunkRange(task, of: tasks, count: sample.rows.count) {
+              let row = sample.rows[query]
+              guard !lists[query].isEmpty else { continue }
+              if let seen = known[query].first(where: { $0.candidates == lists[query] }) {
+                results[query] = seen.ranking
+                continue
+              }
+              let ranking = rerank(
+                lists[query], lsaQuery: embeddings.baseAddress + row * d,
+                count: min(k, lists[query].count), alpha: alpha, feedback: configuration.feedback,
+                embeddings: embeddings, tfidfScore: { tfidf.rowDot(row, $0) }
+              ).map(\.position)
+              results[query] = ranking
+              known[query].append((lists[query], ranking))
+            }
           }
         }
       }
