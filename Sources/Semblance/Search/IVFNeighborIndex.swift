@@ -10,7 +10,7 @@
 /// ```
 ///
 /// - Coarse quantizer: spherical k-means (see ``SphericalKMeans``) with about 4·√n lists,
-///   trained by at most 6 Lloyd iterations (fewer once under 1% of the sample changes list)
+///   trained by at most 4 Lloyd iterations (fewer once under 1% of the sample changes list)
 ///   on a uniform sample of 32 vectors per list (at most 131,072), from
 ///   uniformly drawn seeds. Every vector then joins the list of its most similar centroid.
 ///   This is the inverted file of Jégou, Douze & Schmid (2011), *Product quantization for
@@ -42,8 +42,13 @@ public struct IVFNeighborIndex: Sendable {
     /// The vectors the quantizer is trained on; `nil` means 32 per list, at most 131,072
     /// (all n when there are fewer).
     public var trainingSize: Int?
-    /// The most Lloyd iterations of the quantizer's training (default 6); training stops
+    /// The most Lloyd iterations of the quantizer's training (default 4); training stops
     /// earlier once fewer than 1% of the sample changes list.
+    ///
+    /// Search only needs neighbours to share lists, not converged centroids: on the
+    /// benchmark corpus, 4 iterations instead of 6 kept recall@10 at 300,000 papers (0.964 at
+    /// the same `nprobe`, 11) and cost one more list probed at a million (15 instead of 14,
+    /// for 0.959 against 0.954), while training took a third less time.
     public var iterations: Int
     /// Lists probed per query; `nil` (the default) calibrates it to reach `targetRecall`.
     public var nprobe: Int?
@@ -57,7 +62,7 @@ public struct IVFNeighborIndex: Sendable {
 
     /// Creates a configuration.
     public init(
-      lists: Int? = nil, trainingSize: Int? = nil, iterations: Int = 6, nprobe: Int? = nil,
+      lists: Int? = nil, trainingSize: Int? = nil, iterations: Int = 4, nprobe: Int? = nil,
       targetRecall: Double = 0.95, calibrationQueries: Int = 1_000, seed: UInt64 = 0
     ) {
       self.lists = lists
