@@ -105,8 +105,10 @@ public struct PaperIndex: Sendable {
     progress: (@Sendable (Double, Stage) -> Void)? = nil
   ) throws {
     try configuration.validate()
-    var accumulator = try TfidfVectorizer.Accumulator(
-      configuration: configuration.vectorizerConfiguration)
+    let counter = BackgroundCounter(
+      try TfidfVectorizer.Accumulator(configuration: configuration.vectorizerConfiguration))
+    // Never return, or throw, while a batch is still being counted.
+    defer { counter.wait() }
     var ids = StringTable.Builder(), titles = StringTable.Builder()
     let fileSize = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size])
       .flatMap { $0 as? NSNumber }.map { max($0.doubleValue, 1) }
@@ -116,7 +118,8 @@ public struct PaperIndex: Sendable {
       contentsOf: url, format: format, fields: fields, duplicateIDs: duplicateIDs,
       batchSize: PaperIndex.streamingBatchSize
     ) { batch in
-      accumulator.add(batch)
+      // The next batch is read and parsed while this one is counted.
+      counter.count(batch)
       for paper in batch {
         ids.append(paper.id)
         titles.append(paper.title)
@@ -126,9 +129,30 @@ public struct PaperIndex: Sendable {
         progress(PaperIndex.analysisShare * min(textBytes / fileSize, 1), .analyzing)
       }
     }
+    counter.wait()
     try self.init(
-      fitting: accumulator, ids: ids.build(), titles: titles.build(),
+      fitting: counter.accumulator, ids: ids.build(), titles: titles.build(),
       configuration: configuration, progress: progress)
+  }
+
+  /// Counts batches of papers on other threads, one batch at a time and in order, so that
+  /// reading and parsing the next batch (one core's work) overlaps counting this one (the
+  /// lanes' work, on every core).
+  private final class BackgroundCounter: @unchecked Sendable {
+    /// The counts so far; read it only after ``wait()``.
+    private(set) var accumulator: TfidfVectorizer.Accumulator
+    private let group = DispatchGroup()
+
+    init(_ accumulator: TfidfVectorizer.Accumulator) { self.accumulator = accumulator }
+
+    /// Waits for the batch before, then starts counting `batch`.
+    func count(_ batch: [Paper]) {
+      group.wait()
+      DispatchQueue.global().async(group: group) { self.accumulator.add(batch) }
+    }
+
+    /// Returns once every batch handed over has been counted.
+    func wait() { group.wait() }
   }
 
   /// Papers per batch when streaming a corpus file: about 20 MB of abstracts, enough to keep
