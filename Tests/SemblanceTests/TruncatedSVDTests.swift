@@ -107,11 +107,21 @@ struct TruncatedSVDTests {
         singularValues: [4, 3, 2, 1], terms: m, documents: n, k: k)
     }
     let original = factors()
-    var serial = factors(), parallel = factors()
+    var serial = factors(), parallel = factors(), recorded = factors()
     serial.flipSigns(tasks: 1)
     parallel.flipSigns(tasks: tasks)
     #expect(Array(parallel.components) == Array(serial.components))
     #expect(parallel.embeddings == serial.embeddings)
+    // Peaks recorded by V's writer (shares of rows, merged) give the same signs.
+    recorded.columnPeaks = TruncatedSVD.ColumnPeaks.merged(
+      stride(from: 0, to: recorded.terms, by: 37).map { start in
+        TruncatedSVD.ColumnPeaks(
+          of: UnsafePointer(recorded.components.baseAddress!),
+          rows: start..<min(start + 37, recorded.terms), width: recorded.k)
+      })
+    recorded.flipSigns(tasks: tasks)
+    #expect(Array(recorded.components) == Array(serial.components))
+    #expect(recorded.embeddings == serial.embeddings)
     #expect(Array(serial.components) != Array(original.components))  // some column flipped
     withExtendedLifetime(original) {}
   }
@@ -132,13 +142,18 @@ struct TruncatedSVDTests {
     let scales = (0..<width).map { Float($0 + 1) / 4 }
     let ranges = x.transposed().balancedRowRanges(parts: tasks)
     var v = [Float](repeating: 0, count: m * width)
-    e.withUnsafeBufferPointer { e in
+    let peaks = e.withUnsafeBufferPointer { e in
       v.withUnsafeMutableBufferPointer { v in
         TruncatedSVD.projectOnTerms(
           fromRowsOf: x, termRanges: ranges, e.baseAddress!, width: width, scales: scales,
           into: v.baseAddress!)
       }
     }
+    // The peaks recorded on the way are those of one pass over the finished V.
+    let scanned = v.withUnsafeBufferPointer {
+      TruncatedSVD.ColumnPeaks(of: $0.baseAddress!, rows: 0..<m, width: width)
+    }
+    #expect(peaks.magnitude == scanned.magnitude && peaks.negative == scanned.negative)
     // Float32 sums of at most n = 60 products of magnitude ≲ 3: 1e-4 absolute is ample.
     let xDense = dense(x)
     for term in 0..<m {

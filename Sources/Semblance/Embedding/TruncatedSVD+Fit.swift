@@ -82,6 +82,10 @@ extension TruncatedSVD {
     let terms: Int
     let documents: Int
     let k: Int
+    /// Each column's largest-magnitude entry of V, when whoever wrote V found it on the way
+    /// (``projectOnTerms(fromRowsOf:termRanges:_:width:scales:into:)``), so that
+    /// ``flipSigns(tasks:)`` need not read V again.
+    var columnPeaks: ColumnPeaks? = nil
 
     /// Sets every direction whose singular value ``TruncatedSVD/rankTolerance`` marks as zero
     /// to exactly zero: its σ, its column of V and its column of U Σ.
@@ -96,38 +100,28 @@ extension TruncatedSVD {
         singularValues[column] = 0
         for row in 0..<terms { components[row * k + column] = 0 }
         for row in 0..<documents { embeddings[row * k + column] = 0 }
+        columnPeaks?.magnitude[column] = 0
+        columnPeaks?.negative[column] = false
       }
     }
 
     /// Makes the largest-magnitude entry of each column of V positive (first on ties),
     /// flipping the matching column of U Σ.
     mutating func flipSigns(tasks: Int? = nil) {
-      // One pass over V's rows finds every column's largest-magnitude entry, each core over a
-      // contiguous share of the rows; the shares are merged in row order, and a later share
-      // wins only with a strictly larger magnitude, so ties go to the first row as in one pass.
+      // Every column's largest-magnitude entry, as V's writer recorded it or, failing that,
+      // from one pass over V's rows, each core over a contiguous share of the rows merged in
+      // row order (``ColumnPeaks/merged(_:)``).
       let k = self.k, components = self.components
       let tasks = tasks ?? (terms < 1 << 16 ? 1 : processorCount)
-      let shares = parallelMap(chunks: tasks) { task -> (magnitude: [Float], negative: [Bool]) in
-        var bestMagnitude = [Float](repeating: -1, count: k)
-        var negative = [Bool](repeating: false, count: k)
-        for row in chunkRange(task, of: tasks, count: terms) {
-          for column in 0..<k {
-            let value = components[row * k + column]
-            if abs(value) > bestMagnitude[column] {
-              bestMagnitude[column] = abs(value)
-              negative[column] = value < 0
-            }
+      let negative =
+        columnPeaks?.negative
+        ?? ColumnPeaks.merged(
+          parallelMap(chunks: tasks) { task in
+            ColumnPeaks(
+              of: UnsafePointer(components.baseAddress!),
+              rows: chunkRange(task, of: tasks, count: terms), width: k)
           }
-        }
-        return (bestMagnitude, negative)
-      }
-      var bestMagnitude = shares[0].magnitude, negative = shares[0].negative
-      for share in shares.dropFirst() {
-        for column in 0..<k where share.magnitude[column] > bestMagnitude[column] {
-          bestMagnitude[column] = share.magnitude[column]
-          negative[column] = share.negative[column]
-        }
-      }
+        ).negative
       guard negative.contains(true) else { return }
       let signs = negative.map { $0 ? Float(-1) : 1 }
       parallelForEach(chunks: tasks) { task in
@@ -136,6 +130,42 @@ extension TruncatedSVD {
         }
       }
       for row in 0..<documents { for column in 0..<k { embeddings[row * k + column] *= signs[column] } }
+    }
+  }
+
+  /// The largest-magnitude entry of each column of a row-major matrix (the first on ties), by
+  /// magnitude and sign.
+  struct ColumnPeaks {
+    var magnitude: [Float]
+    var negative: [Bool]
+
+    /// The peaks of `rows` of a matrix `width` wide at `values`.
+    init(of values: UnsafePointer<Float>, rows: Range<Int>, width: Int) {
+      magnitude = [Float](repeating: -1, count: width)
+      negative = [Bool](repeating: false, count: width)
+      for row in rows { add(row: values + row * width) }
+    }
+
+    /// Counts one more row, after those seen so far.
+    @inline(__always)
+    mutating func add(row: UnsafePointer<Float>) {
+      for column in magnitude.indices where abs(row[column]) > magnitude[column] {
+        magnitude[column] = abs(row[column])
+        negative[column] = row[column] < 0
+      }
+    }
+
+    /// The peaks of consecutive row ranges together: a later range wins only with a strictly
+    /// larger magnitude, so ties go to the first row, as in one pass.
+    static func merged(_ shares: [ColumnPeaks]) -> ColumnPeaks {
+      var total = shares[0]
+      for share in shares.dropFirst() {
+        for column in total.magnitude.indices where share.magnitude[column] > total.magnitude[column] {
+          total.magnitude[column] = share.magnitude[column]
+          total.negative[column] = share.negative[column]
+        }
+      }
+      return total
     }
   }
 
@@ -347,7 +377,7 @@ extension TruncatedSVD {
     // back.
     let memory = AnonymousMemory(capacity: m * k, of: Float.self, hugePages: false)
     let v = memory.pointer(to: Float.self)
-    embeddings.withUnsafeBufferPointer { e in
+    let peaks = embeddings.withUnsafeBufferPointer { e in
       projectOnTerms(
         fromRowsOf: x, termRanges: termRanges, e.baseAddress!, width: k, scales: inverseSquares,
         into: v)
@@ -355,7 +385,7 @@ extension TruncatedSVD {
     return Factors(
       components: UnsafeMutableBufferPointer(start: v, count: m * k), componentsMemory: memory,
       embeddings: embeddings, singularValues: eigen.singularValues,
-      terms: m, documents: n, k: k)
+      terms: m, documents: n, k: k, columnPeaks: peaks)
   }
 
   /// `V = Xᵀ E · diag(scales)` for a row-major n × `width` E, into the zero-filled row-major
@@ -368,10 +398,11 @@ extension TruncatedSVD {
   /// rows of V, so no two tasks write the same row. Every row of V receives its terms'
   /// contributions in document order, the order a gather over Xᵀ's sorted posting list
   /// would add them.
+  @discardableResult
   static func projectOnTerms(
     fromRowsOf x: SparseMatrix, termRanges: [Range<Int>], _ e: UnsafePointer<Float>,
     width: Int, scales: [Float], into output: UnsafeMutablePointer<Float>
-  ) {
+  ) -> ColumnPeaks {
     let offsets = x.offsets.buffer, indices = x.indices.buffer, values = x.storedValues.buffer
     let vectors = width / 4
     // Touch every page of the output first, in even shares: its fresh pages cost a fault
@@ -385,9 +416,10 @@ extension TruncatedSVD {
         UnsafeMutableRawPointer(output) + range.lowerBound * AnonymousMemory.pageSize, 0,
         range.count * AnonymousMemory.pageSize)
     }
-    parallelForEach(chunks: termRanges.count) { task in
+    let peaks = parallelMap(chunks: termRanges.count) { task -> ColumnPeaks in
       let terms = termRanges[task]
-      guard !terms.isEmpty else { return }
+      var peaks = ColumnPeaks(of: output, rows: 0..<0, width: width)
+      guard !terms.isEmpty else { return peaks }
       let lower = Int32(terms.lowerBound), upper = Int32(terms.upperBound)
       let done = x.withCSRPointers { offsets, indices, values in
         semblance_scatter_rows(offsets, indices, values, x.rows, lower, upper, e, width, output)
@@ -431,8 +463,11 @@ extension TruncatedSVD {
       for term in terms {
         let target = output + term * width
         for column in 0..<width { target[column] *= scales[column] }
+        peaks.add(row: target)
       }
+      return peaks
     }
+    return ColumnPeaks.merged(peaks)
   }
 
   /// B Bᵀ = Qᵀ X Xᵀ Q = Zᵀ Z for Z = Xᵀ Q (the term side of the last iterate), in double
