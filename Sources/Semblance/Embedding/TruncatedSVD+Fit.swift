@@ -2,6 +2,18 @@ import CSemblanceKernels
 import Foundation
 
 extension TruncatedSVD {
+  /// The size of V from which V and Xᵀ use huge pages (3 GiB).
+  ///
+  /// V is written by a scatter of rows to random terms, and Xᵀ by a scatter of entries: with
+  /// 4 KiB pages nearly every write misses the TLB, and once the page tables outgrow the
+  /// caches each miss costs a memory access. Fresh huge pages cost about four times as much
+  /// to fault in as fresh 4 KiB pages on the machines measured (virtual machines whose host
+  /// backs memory lazily). Measured (Docs/Benchmarks.md): at 300,000 papers (V 1.9 GB)
+  /// V took 2.6 s in 4 KiB pages and 3.2 s in huge pages; at a million (V 5.6 GB) 13.1 s in
+  /// 4 KiB pages, 11.0 s in huge pages, and 9.5 s with Xᵀ in huge pages too, whose pages V
+  /// takes over.
+  static let hugePageMinimum = 3 << 30
+
   /// The largest smaller-side size solved exactly by `.automatic`.
   static let exactThreshold = 2_000
   /// The largest smaller-side size `.exact` accepts (its Gram matrix is that size squared).
@@ -311,7 +323,9 @@ extension TruncatedSVD {
     let iterations = configuration.powerIterations ?? defaultPowerIterations
     // Xᵀ serves the iterations only: it is released before V, the largest block, is
     // allocated, and V is then formed from X's rows (``projectOnTerms(fromRowsOf:…)``).
-    var xt: SparseMatrix? = x.transposed()
+    let hugePages = m * k * MemoryLayout<Float>.stride >= hugePageMinimum
+    var xt: SparseMatrix? = x.transposed(
+      tasks: x.nonzeroCount < 1 << 20 ? 1 : processorCount, hugePages: hugePages)
     let termRanges = xt!.balancedRowRanges(parts: processorCount)
 
     // The first iterate is X Xᵀ G for a Gaussian G of n × width: the test matrix is then
@@ -372,10 +386,8 @@ extension TruncatedSVD {
     qMemory = AnonymousMemory(byteCount: 0)
     let inverseSquares = eigen.singularValues.map { $0 > 0 ? Float(1 / ($0 * $0)) : 0 }
     // V takes over the pages of Xᵀ, Q, Y and the products' buffers, freed above, and maps
-    // the rest fresh. Fresh 4 KiB pages cost a quarter of what fresh huge pages do on the
-    // machines measured (Docs/Benchmarks.md), more than the scatter's extra TLB misses give
-    // back.
-    let memory = AnonymousMemory(capacity: m * k, of: Float.self, hugePages: false)
+    // the rest fresh (see `hugePageMinimum` for the page size).
+    let memory = AnonymousMemory(capacity: m * k, of: Float.self, hugePages: hugePages)
     let v = memory.pointer(to: Float.self)
     let peaks = embeddings.withUnsafeBufferPointer { e in
       projectOnTerms(

@@ -138,8 +138,9 @@ extension SparseMatrix {
     transposed(tasks: nonzeroCount < 1 << 20 ? 1 : processorCount)
   }
 
-  /// ``transposed()`` split over `tasks` row ranges.
-  func transposed(tasks: Int) -> SparseMatrix {
+  /// ``transposed()`` split over `tasks` row ranges; its arrays in huge pages when
+  /// `hugePages` (see ``TruncatedSVD/hugePageMinimum``).
+  func transposed(tasks: Int, hugePages: Bool = false) -> SparseMatrix {
     let nnz = nonzeroCount
     let parts = balancedRowRanges(parts: tasks)
     let offsets = self.offsets.buffer, indices = self.indices.buffer
@@ -171,8 +172,8 @@ extension SparseMatrix {
       starts[column + 1] = starts[column] + Int64(running)
     }
     let newOffsets = Storage(starts)
-    let newIndices = Storage<Int32>(count: nnz) { _ in }
-    let newValues = Storage<Float>(count: nnz) { _ in }
+    let newIndices = Storage<Int32>(count: nnz, hugePages: hugePages) { _ in }
+    let newValues = Storage<Float>(count: nnz, hugePages: hugePages) { _ in }
     let targets = UnsafeSendable(
       (
         UnsafeMutablePointer(mutating: newIndices.buffer.baseAddress!),

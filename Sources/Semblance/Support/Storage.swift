@@ -17,7 +17,7 @@ final class Storage<Element: BitwiseCopyable>: @unchecked Sendable {
 
   /// Allocates `count` elements and lets `initializer` write every one of them.
   init(
-    count: Int,
+    count: Int, hugePages: Bool = false,
     initializingWith initializer: (UnsafeMutableBufferPointer<Element>) throws -> Void
   ) rethrows {
     precondition(count >= 0, "negative storage size")
@@ -26,7 +26,7 @@ final class Storage<Element: BitwiseCopyable>: @unchecked Sendable {
     // back to the kernel (``PageReserve``). It is read in order, so it keeps 4 KiB pages,
     // which are cheaper to get fresh than huge ones.
     if count * MemoryLayout<Element>.stride >= Storage.mappedMinimum {
-      let memory = AnonymousMemory(capacity: count, of: Element.self, hugePages: false)
+      let memory = AnonymousMemory(capacity: count, of: Element.self, hugePages: hugePages)
       let elements = memory.base.bindMemory(to: Element.self, capacity: count)
       try initializer(UnsafeMutableBufferPointer(start: elements, count: count))
       self.buffer = UnsafeBufferPointer(start: elements, count: count)
