@@ -23,8 +23,8 @@ final class Storage<Element: BitwiseCopyable>: @unchecked Sendable {
     precondition(count >= 0, "negative storage size")
     // A large store (a corpus's CSR matrix, the SVD's transpose of it) is a mapping of its
     // own, so that inside a build its pages can go on to the next large array instead of
-    // back to the kernel (``PageReserve``). It is read in order, so it keeps 4 KiB pages,
-    // which are cheaper to get fresh than huge ones.
+    // back to the kernel (``PageReserve``). It keeps 4 KiB pages, cheaper to get fresh than
+    // huge ones, unless asked (the SVD's Xᵀ at scale, see `TruncatedSVD.hugePageMinimum`).
     if count * MemoryLayout<Element>.stride >= Storage.mappedMinimum {
       let memory = AnonymousMemory(capacity: count, of: Element.self, hugePages: hugePages)
       let elements = memory.base.bindMemory(to: Element.self, capacity: count)
