@@ -242,7 +242,7 @@ extension SelectionKernelTests {
       SelectionKernels.useVectorized(vectorized)
       defer { SelectionKernels.useVectorized(true) }
       var v = [Float](repeating: 0, count: 700 * width)
-      e.withUnsafeBufferPointer { e in
+      _ = e.withUnsafeBufferPointer { e in
         v.withUnsafeMutableBufferPointer { v in
           TruncatedSVD.projectOnTerms(
             fromRowsOf: x, termRanges: ranges, e.baseAddress!, width: width, scales: scales,

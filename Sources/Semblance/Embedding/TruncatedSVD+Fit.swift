@@ -151,10 +151,15 @@ extension TruncatedSVD {
     var magnitude: [Float]
     var negative: [Bool]
 
-    /// The peaks of `rows` of a matrix `width` wide at `values`.
-    init(of values: UnsafePointer<Float>, rows: Range<Int>, width: Int) {
+    /// No rows seen yet, `width` columns.
+    init(width: Int) {
       magnitude = [Float](repeating: -1, count: width)
       negative = [Bool](repeating: false, count: width)
+    }
+
+    /// The peaks of `rows` of a matrix `width` wide at `values`.
+    init(of values: UnsafePointer<Float>, rows: Range<Int>, width: Int) {
+      self.init(width: width)
       for row in rows { add(row: values + row * width) }
     }
 
@@ -167,9 +172,10 @@ extension TruncatedSVD {
       }
     }
 
-    /// The peaks of consecutive row ranges together: a later range wins only with a strictly
-    /// larger magnitude, so ties go to the first row, as in one pass.
+    /// The peaks of consecutive row ranges together (at least one): a later range wins only
+    /// with a strictly larger magnitude, so ties go to the first row, as in one pass.
     static func merged(_ shares: [ColumnPeaks]) -> ColumnPeaks {
+      precondition(!shares.isEmpty, "ColumnPeaks.merged needs at least one share")
       var total = shares[0]
       for share in shares.dropFirst() {
         for column in total.magnitude.indices where share.magnitude[column] > total.magnitude[column] {
@@ -430,7 +436,7 @@ extension TruncatedSVD {
     }
     let peaks = parallelMap(chunks: termRanges.count) { task -> ColumnPeaks in
       let terms = termRanges[task]
-      var peaks = ColumnPeaks(of: output, rows: 0..<0, width: width)
+      var peaks = ColumnPeaks(width: width)
       guard !terms.isEmpty else { return peaks }
       let lower = Int32(terms.lowerBound), upper = Int32(terms.upperBound)
       let done = x.withCSRPointers { offsets, indices, values in
@@ -479,7 +485,7 @@ extension TruncatedSVD {
       }
       return peaks
     }
-    return ColumnPeaks.merged(peaks)
+    return peaks.isEmpty ? ColumnPeaks(width: width) : ColumnPeaks.merged(peaks)
   }
 
   /// B Bᵀ = Qᵀ X Xᵀ Q = Zᵀ Z for Z = Xᵀ Q (the term side of the last iterate), in double
