@@ -14,6 +14,11 @@ struct PageReserveTests {
     memory.base.initializeMemory(as: UInt8.self, repeating: 0xA5, count: memory.byteCount)
   }
 
+  /// Maps `megabytes`, scribbles on them and releases them to `reserve`.
+  static func releaseScribbled(megabytes: Int, to reserve: PageReserve) {
+    scribble(AnonymousMemory(byteCount: megabytes * megabyte, reserve: reserve))
+  }
+
   static func isZero(_ memory: AnonymousMemory, count: Int) -> Bool {
     let bytes = memory.base.assumingMemoryBound(to: UInt8.self)
     return (0..<count).allSatisfy { bytes[$0] == 0 }
@@ -24,9 +29,7 @@ struct PageReserveTests {
     #if os(Linux)
     let reserve = PageReserve()
     reserve.withReuse {
-      var first: AnonymousMemory? = AnonymousMemory(byteCount: 6 * Self.megabyte, reserve: reserve)
-      Self.scribble(first!)
-      first = nil
+      Self.releaseScribbled(megabytes: 6, to: reserve)
       #expect(reserve.statistics.reserved == 6 * Self.megabyte)
       let second = AnonymousMemory(byteCount: 6 * Self.megabyte, reserve: reserve)
       #expect(reserve.statistics == (reserved: 0, reused: 6 * Self.megabyte))
@@ -47,7 +50,7 @@ struct PageReserveTests {
         AnonymousMemory(byteCount: $0 * Self.megabyte, reserve: reserve)
       }
       pieces.forEach(Self.scribble)
-      // Sizes round up to whole 2 MiB granules: 4 + 6 MiB.
+      // Both held at once, then freed: sizes round up to whole 2 MiB granules, 4 + 6 MiB.
       pieces = []
       #expect(reserve.statistics.reserved == 10 * Self.megabyte)
       let large = AnonymousMemory(byteCount: 16 * Self.megabyte + 123, reserve: reserve)
@@ -64,9 +67,7 @@ struct PageReserveTests {
     #if os(Linux)
     let reserve = PageReserve()
     reserve.withReuse {
-      var big: AnonymousMemory? = AnonymousMemory(byteCount: 10 * Self.megabyte, reserve: reserve)
-      Self.scribble(big!)
-      big = nil
+      Self.releaseScribbled(megabytes: 10, to: reserve)
       let small = AnonymousMemory(byteCount: 4 * Self.megabyte, reserve: reserve)
       #expect(reserve.statistics == (reserved: 6 * Self.megabyte, reused: 4 * Self.megabyte))
       #expect(Self.isZero(small, count: small.byteCount))
@@ -81,11 +82,11 @@ struct PageReserveTests {
   func nothingKeptOutsideScope() {
     #if os(Linux)
     let reserve = PageReserve()
-    Self.scribble(AnonymousMemory(byteCount: 4 * Self.megabyte, reserve: reserve))
+    Self.releaseScribbled(megabytes: 4, to: reserve)
     #expect(reserve.statistics == (reserved: 0, reused: 0))
     reserve.withReuse {
       reserve.withReuse {
-        Self.scribble(AnonymousMemory(byteCount: 4 * Self.megabyte, reserve: reserve))
+        Self.releaseScribbled(megabytes: 4, to: reserve)
       }
       // The inner scope's end is not the outermost one's: the pages stay.
       #expect(reserve.statistics.reserved == 4 * Self.megabyte)

@@ -330,8 +330,7 @@ extension TruncatedSVD {
     // Xᵀ serves the iterations only: it is released before V, the largest block, is
     // allocated, and V is then formed from X's rows (``projectOnTerms(fromRowsOf:…)``).
     let hugePages = m * k * MemoryLayout<Float>.stride >= hugePageMinimum
-    var xt: SparseMatrix? = x.transposed(
-      tasks: x.nonzeroCount < 1 << 20 ? 1 : processorCount, hugePages: hugePages)
+    var xt: SparseMatrix? = x.transposed(hugePages: hugePages)
     let termRanges = xt!.balancedRowRanges(parts: processorCount)
 
     // The first iterate is X Xᵀ G for a Gaussian G of n × width: the test matrix is then
@@ -340,12 +339,13 @@ extension TruncatedSVD {
     // m·width (m, the vocabulary, is the larger side with bigrams).
     // Q and Y are mappings of their own, so that their pages go on to termGram's input and
     // to V when they are freed (``PageReserve``).
-    var qMemory = AnonymousMemory(capacity: n * width, of: Float.self)
+    // Optional so that it can be freed before V is allocated.
+    var qMemory: AnonymousMemory? = AnonymousMemory(capacity: n * width, of: Float.self)
     fillGaussian(
-      UnsafeMutableBufferPointer(start: qMemory.pointer(to: Float.self), count: n * width),
+      UnsafeMutableBufferPointer(start: qMemory!.pointer(to: Float.self), count: n * width),
       seed: configuration.seed)
     do {
-      var yMemory = AnonymousMemory(capacity: n * width, of: Float.self)
+      var yMemory: AnonymousMemory? = AnonymousMemory(capacity: n * width, of: Float.self)
       // Normalise once per full iteration, on the document side: X Xᵀ Q with orthonormal Q
       // has condition ≈ (σ₁/σ_width)², far inside CholeskyQR2's range for the spectra of
       // TF-IDF matrices (and a failure falls back to Householder). Iterates before the last
@@ -356,17 +356,17 @@ extension TruncatedSVD {
       do {
         let product = PackedGramProduct(matrix: x, transpose: xt!, width: width)
         for iteration in 0...iterations {
-          product.apply(qMemory.pointer(to: Float.self), into: yMemory.pointer(to: Float.self))
+          product.apply(qMemory!.pointer(to: Float.self), into: yMemory!.pointer(to: Float.self))
           swap(&qMemory, &yMemory)
           try orthonormalize(
-            qMemory.pointer(to: Float.self), rows: n, width: width,
+            qMemory!.pointer(to: Float.self), rows: n, width: width,
             passes: iteration == iterations ? 2 : 1)
         }
       }
     }
     // B Bᵀ = Qᵀ X Xᵀ Q = Zᵀ Z for Z = Xᵀ Q, once the last iterate's buffer is freed; it is
     // symmetric by construction (one triangle, mirrored).
-    var gram = termGram(transpose: xt!, qMemory.pointer(to: Float.self), width: width)
+    var gram = termGram(transpose: xt!, qMemory!.pointer(to: Float.self), width: width)
     xt = nil
     let eigen = try topEigenpairs(&gram, order: width, count: k)
 
@@ -381,15 +381,16 @@ extension TruncatedSVD {
       }
     }
     var embeddings = [Float](repeating: 0, count: n * k)
-    ws.withUnsafeBufferPointer { ws in
-      embeddings.withUnsafeMutableBufferPointer { e in
-        BLAS.sgemm(
-          .none, .none, m: n, n: k, k: width, a: qMemory.pointer(to: Float.self), lda: width,
-          b: ws.baseAddress!, ldb: k, c: e.baseAddress!, ldc: k)
+    withExtendedLifetime(qMemory) {
+      ws.withUnsafeBufferPointer { ws in
+        embeddings.withUnsafeMutableBufferPointer { e in
+          BLAS.sgemm(
+            .none, .none, m: n, n: k, k: width, a: qMemory!.pointer(to: Float.self), lda: width,
+            b: ws.baseAddress!, ldb: k, c: e.baseAddress!, ldc: k)
+        }
       }
     }
-    withExtendedLifetime(qMemory) {}
-    qMemory = AnonymousMemory(byteCount: 0)
+    qMemory = nil
     let inverseSquares = eigen.singularValues.map { $0 > 0 ? Float(1 / ($0 * $0)) : 0 }
     // V takes over the pages of Xᵀ, Q, Y and the products' buffers, freed above, and maps
     // the rest fresh (see `hugePageMinimum` for the page size).
@@ -611,20 +612,18 @@ extension TruncatedSVD {
   ) {
     let runs = (values.count + gaussianRun - 1) / gaussianRun
     let tasks = min(runs, max(1, tasks ?? processorCount))
-    do {
-      let values = UnsafeSendable(values)
-      parallelForEach(chunks: tasks) { task in
-        for run in chunkRange(task, of: tasks, count: runs) {
-          var generator = SeededGenerator(
-            seed: run == 0 ? seed : seed ^ SeededGenerator.mixed(UInt64(run)))
-          var index = run * gaussianRun
-          let end = min(index + gaussianRun, values.value.count)
-          while index < end {
-            let (a, b) = generator.nextGaussianPair()
-            values.value[index] = Float(a)
-            if index + 1 < end { values.value[index + 1] = Float(b) }
-            index += 2
-          }
+    let values = UnsafeSendable(values)
+    parallelForEach(chunks: tasks) { task in
+      for run in chunkRange(task, of: tasks, count: runs) {
+        var generator = SeededGenerator(
+          seed: run == 0 ? seed : seed ^ SeededGenerator.mixed(UInt64(run)))
+        var index = run * gaussianRun
+        let end = min(index + gaussianRun, values.value.count)
+        while index < end {
+          let (a, b) = generator.nextGaussianPair()
+          values.value[index] = Float(a)
+          if index + 1 < end { values.value[index + 1] = Float(b) }
+          index += 2
         }
       }
     }
@@ -727,28 +726,26 @@ extension TruncatedSVD {
   static func orthonormalize(
     _ y: UnsafeMutablePointer<Float>, rows: Int, width: Int, passes: Int = 2
   ) throws {
-    do {
-      for _ in 0..<passes {
-        var gram = [Float](repeating: 0, count: width * width)
-        gram.withUnsafeMutableBufferPointer { gram in
-          BLAS.sgemm(
-            .transposed, .none, m: width, n: width, k: rows, a: y, lda: width, b: y, ldb: width,
-            c: gram.baseAddress!, ldc: width)
-        }
-        var gram64 = gram.map(Double.init)
-        let factored = gram64.withUnsafeMutableBufferPointer {
-          LAPACK.cholesky($0.baseAddress!, order: width)
-        }
-        guard factored else {
-          try LAPACK.orthonormalizeColumns(y, rows: rows, columns: width)
-          return
-        }
-        var lower = [Float](repeating: 0, count: width * width)
-        for i in 0..<width {
-          for j in 0...i { lower[i * width + j] = Float(gram64[i * width + j]) }
-        }
-        BLAS.solveRightUpper(transposeOf: lower, order: width, y, rows: rows)
+    for _ in 0..<passes {
+      var gram = [Float](repeating: 0, count: width * width)
+      gram.withUnsafeMutableBufferPointer { gram in
+        BLAS.sgemm(
+          .transposed, .none, m: width, n: width, k: rows, a: y, lda: width, b: y, ldb: width,
+          c: gram.baseAddress!, ldc: width)
       }
+      var gram64 = gram.map(Double.init)
+      let factored = gram64.withUnsafeMutableBufferPointer {
+        LAPACK.cholesky($0.baseAddress!, order: width)
+      }
+      guard factored else {
+        try LAPACK.orthonormalizeColumns(y, rows: rows, columns: width)
+        return
+      }
+      var lower = [Float](repeating: 0, count: width * width)
+      for i in 0..<width {
+        for j in 0...i { lower[i * width + j] = Float(gram64[i * width + j]) }
+      }
+      BLAS.solveRightUpper(transposeOf: lower, order: width, y, rows: rows)
     }
   }
 

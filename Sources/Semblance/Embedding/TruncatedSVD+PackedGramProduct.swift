@@ -72,53 +72,49 @@ extension TruncatedSVD {
       let matrix = self.matrix, transpose = self.transpose
       let documentRanges = self.documentRanges, termRanges = self.termRanges
       let width = self.width
-      do {
-        do {
-          let y = UnsafeSendable(y)
-          for panel in panels {
-            let pw = panel.count
-            func run<Row: PackedRegisterRow>(_: Row.Type) {
-              parallelForEach(chunks: copyTasks) { task in
-                for row in chunkRange(task, of: copyTasks, count: n) {
-                  Row(loading: q + row * width + panel.lowerBound, count: pw)
-                    .pack(into: packedInput + row * Row.packedBytes)
-                }
-              }
-              parallelForEach(chunks: termRanges.count) { task in
-                let terms = termRanges[task]
-                let done = transpose.withCSRPointers { offsets, indices, values in
-                  semblance_gather_bf16(
-                    offsets, indices, values, terms.lowerBound, terms.upperBound, packedInput,
-                    Row.floats, packedTerms, nil, 0, 0)
-                }
-                if done != 0 { return }
-                PackedGramProduct.gather(
-                  Row.self, rows: terms, of: transpose, from: packedInput
-                ) { term, sum in
-                  sum.pack(into: packedTerms + term * Row.packedBytes)
-                }
-              }
-              parallelForEach(chunks: documentRanges.count) { task in
-                let documents = documentRanges[task]
-                let done = matrix.withCSRPointers { offsets, indices, values in
-                  semblance_gather_bf16(
-                    offsets, indices, values, documents.lowerBound, documents.upperBound,
-                    packedTerms, Row.floats, nil, y.value + panel.lowerBound, width, pw)
-                }
-                if done != 0 { return }
-                PackedGramProduct.gather(
-                  Row.self, rows: documents, of: matrix, from: packedTerms
-                ) { document, sum in
-                  sum.store(to: y.value + document * width + panel.lowerBound, count: pw)
-                }
-              }
-            }
-            if SparsePanels.storedWidth(pw) == 32 {
-              run(RegisterRow32.self)
-            } else {
-              run(RegisterRow16.self)
+      let y = UnsafeSendable(y)
+      for panel in panels {
+        let pw = panel.count
+        func run<Row: PackedRegisterRow>(_: Row.Type) {
+          parallelForEach(chunks: copyTasks) { task in
+            for row in chunkRange(task, of: copyTasks, count: n) {
+              Row(loading: q + row * width + panel.lowerBound, count: pw)
+                .pack(into: packedInput + row * Row.packedBytes)
             }
           }
+          parallelForEach(chunks: termRanges.count) { task in
+            let terms = termRanges[task]
+            let done = transpose.withCSRPointers { offsets, indices, values in
+              semblance_gather_bf16(
+                offsets, indices, values, terms.lowerBound, terms.upperBound, packedInput,
+                Row.floats, packedTerms, nil, 0, 0)
+            }
+            if done != 0 { return }
+            PackedGramProduct.gather(
+              Row.self, rows: terms, of: transpose, from: packedInput
+            ) { term, sum in
+              sum.pack(into: packedTerms + term * Row.packedBytes)
+            }
+          }
+          parallelForEach(chunks: documentRanges.count) { task in
+            let documents = documentRanges[task]
+            let done = matrix.withCSRPointers { offsets, indices, values in
+              semblance_gather_bf16(
+                offsets, indices, values, documents.lowerBound, documents.upperBound,
+                packedTerms, Row.floats, nil, y.value + panel.lowerBound, width, pw)
+            }
+            if done != 0 { return }
+            PackedGramProduct.gather(
+              Row.self, rows: documents, of: matrix, from: packedTerms
+            ) { document, sum in
+              sum.store(to: y.value + document * width + panel.lowerBound, count: pw)
+            }
+          }
+        }
+        if SparsePanels.storedWidth(pw) == 32 {
+          run(RegisterRow32.self)
+        } else {
+          run(RegisterRow16.self)
         }
       }
     }

@@ -134,12 +134,17 @@ extension SparseMatrix {
   /// output row lists its entries in ascending order, exactly as a one-core pass would.
   /// - Complexity: O(rows + tasks · columns + non-zeros).
   public func transposed() -> SparseMatrix {
-    // Each task needs a column-sized counter array; use one task for small matrices.
-    transposed(tasks: nonzeroCount < 1 << 20 ? 1 : processorCount)
+    transposed(hugePages: false)
   }
 
-  /// ``transposed()`` split over `tasks` row ranges; its arrays in huge pages when
-  /// `hugePages` (see ``TruncatedSVD/hugePageMinimum``).
+  /// ``transposed()``, its arrays in huge pages when `hugePages` (see
+  /// ``TruncatedSVD/hugePageMinimum``).
+  func transposed(hugePages: Bool) -> SparseMatrix {
+    // Each task needs a column-sized counter array; use one task for small matrices.
+    transposed(tasks: nonzeroCount < 1 << 20 ? 1 : processorCount, hugePages: hugePages)
+  }
+
+  /// ``transposed(hugePages:)`` split over `tasks` row ranges.
   func transposed(tasks: Int, hugePages: Bool = false) -> SparseMatrix {
     let nnz = nonzeroCount
     let parts = balancedRowRanges(parts: tasks)
