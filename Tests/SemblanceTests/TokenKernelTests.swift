@@ -140,4 +140,26 @@ extension SelectionKernelTests {
       }
     }
   }
+
+  @Test(
+    "the row-entry sort orders entries with distinct columns by column",
+    arguments: [0, 1, 47, 48, 155, 1_000, 2_048, 2_049, 5_000])
+  func rowEntrySort(count: Int) {
+    var generator = SeededGenerator(seed: UInt64(count))
+    // Columns from vocabularies of several sizes (so that one, two, three or four upper
+    // bytes vary), counts anywhere in the lower half.
+    for columnBits in [8, 16, 22, 31] {
+      var columns = Set<UInt64>()
+      let limit = UInt64(1) << columnBits
+      while columns.count < min(count, Int(limit)) { columns.insert(generator.next() % limit) }
+      let input = columns.shuffled(using: &generator).map { $0 << 32 | generator.next() >> 32 }
+      for values in [input, input.sorted(), Array(input.sorted().reversed())] {
+        var sorted = values
+        sorted.withUnsafeMutableBufferPointer {
+          if let base = $0.baseAddress { semblance_sort_row_entries(base, $0.count) }
+        }
+        #expect(sorted == values.sorted(), "count \(count), \(columnBits)-bit columns")
+      }
+    }
+  }
 }

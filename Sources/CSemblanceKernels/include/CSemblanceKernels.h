@@ -94,6 +94,11 @@ size_t semblance_scan_ascii(
 /// runs). For the rows of the TF-IDF matrix, which are short and whose keys are distinct.
 void semblance_sort_u64(uint64_t *values, size_t count);
 
+/// Sorts row entries, `column << 32 | count`, by column: `values` in ascending order when no
+/// two share their upper 32 bits (the lower halves then order nothing). A radix sort on the
+/// upper bytes that vary, for the lengths of most rows; `semblance_sort_u64` otherwise.
+void semblance_sort_row_entries(uint64_t *values, size_t count);
+
 /// For each row r in [first, last) of a CSR matrix (`offsets`, `indices`, `values`), the sum
 /// over its entries of value × the bfloat16 row `source + index · columns · 2` (`columns` 16
 /// or 32, in the packed layout of the Swift `PackedRegisterRow`: word 4g + i holds column

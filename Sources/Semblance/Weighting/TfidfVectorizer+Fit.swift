@@ -544,9 +544,9 @@ struct RowBlock {
   mutating func append(
     entries: inout [UInt64], idf: UnsafeBufferPointer<Float>, sublinearTF: Bool
   ) {
-    // The entries' columns are distinct: an unstable, allocation-free sort serves.
+    // The entries' columns are distinct: sorting by the upper halves alone orders them.
     entries.withUnsafeMutableBufferPointer {
-      if let base = $0.baseAddress { semblance_sort_u64(base, $0.count) }
+      if let base = $0.baseAddress { semblance_sort_row_entries(base, $0.count) }
     }
     weights.removeAll(keepingCapacity: true)
     var squares: Double = 0
