@@ -12,8 +12,8 @@ import CSemblanceKernels
 ///
 /// Not thread-safe: each counting task owns its tables.
 final class PairTable {
-  /// The keys, `first << 32 | second`, in id order.
-  private(set) var keys: [UInt64] = []
+  /// How many pairs the table holds; the next new pair's id.
+  private(set) var count = 0
   private var slots: UnsafeMutablePointer<Slot>
   private var mask: Int
 
@@ -40,8 +40,6 @@ final class PairTable {
   }
 
   deinit { slots.deallocate() }
-
-  var count: Int { keys.count }
 
   @inline(__always)
   static func key(_ first: Int32, _ second: Int32) -> UInt64 {
@@ -72,7 +70,7 @@ final class PairTable {
   @inline(__always)
   func reserve(additional: Int) {
     // Load factor at most 3/4: integer keys probe linearly, and memory matters at scale.
-    while (keys.count + additional) * 4 > (mask + 1) * 3 { grow() }
+    while (count + additional) * 4 > (mask + 1) * 3 { grow() }
   }
 
   /// The slot of `key`, inserting it when absent. Growth must have been reserved.
@@ -86,8 +84,8 @@ final class PairTable {
       slot = (slot + 1) & mask
     }
     slots[slot].key = key
-    slots[slot].id = Int32(keys.count)
-    keys.append(key)
+    slots[slot].id = Int32(count)
+    count += 1
     return slot
   }
 
