@@ -98,61 +98,86 @@ extension TfidfVectorizer {
         lane.documentEnds = documentEnds
         (lane.terms, lane.counts) = (terms, counts)
       }
-      var wordCount: [Int32] = Array(repeating: 0, count: words.count)
-      var wordMark: [Int32] = Array(repeating: -1, count: words.count)
-      var touchedWords: [Int32] = [], touchedPairs: [Int] = []
-      var ids: [Int32] = []
+      // Scratch per word and per token as pointers: arrays captured by the per-segment
+      // closure cost reference counting and a uniqueness check in every segment.
+      var scratchWords = max(words.count, 1024), scratchTokens = 1024
+      var wordCount = UnsafeMutablePointer<Int32>.allocate(capacity: scratchWords)
+      wordCount.initialize(repeating: 0, count: scratchWords)
+      var wordMark = UnsafeMutablePointer<Int32>.allocate(capacity: scratchWords)
+      wordMark.initialize(repeating: -1, count: scratchWords)
+      // A paper's token ids (one segment at a time), and the words and pair slots it touched.
+      var ids = UnsafeMutablePointer<Int32>.allocate(capacity: scratchTokens)
+      var touchedWords = UnsafeMutablePointer<Int32>.allocate(capacity: scratchTokens)
+      var touchedPairs = UnsafeMutablePointer<Int>.allocate(capacity: scratchTokens)
+      defer {
+        for scratch in [wordCount, wordMark, ids, touchedWords] { scratch.deallocate() }
+        touchedPairs.deallocate()
+      }
       let pairs = lane.pairs
       for paper in papers {
         // Unique per lane over all batches: the pair table's slots keep their marks.
         let mark = Int32(truncatingIfNeeded: documentEnds.count)
         // Slot positions must hold until the paper's end, so grow before it, not during it: a
         // token takes at least three bytes with its separator.
-        if countsPairs {
-          pairs.reserve(additional: (paper.title.utf8.count + paper.abstract.utf8.count) / 3 + 2)
+        let mostTokens = (paper.title.utf8.count + paper.abstract.utf8.count) / 3 + 2
+        if countsPairs { pairs.reserve(additional: mostTokens) }
+        if scratchTokens < mostTokens {
+          for scratch in [ids, touchedWords] { scratch.deallocate() }
+          touchedPairs.deallocate()
+          scratchTokens = max(mostTokens, scratchTokens * 2)
+          ids = .allocate(capacity: scratchTokens)
+          touchedWords = .allocate(capacity: scratchTokens)
+          touchedPairs = .allocate(capacity: scratchTokens)
         }
+        var touchedWordCount = 0, touchedPairCount = 0
         analyzer.forEachTokenizedSegment(
           title: paper.title, abstract: paper.abstract, in: &workspace
         ) { bytes, segmentTokens, weight in
           let tokens = segmentTokens.count
+          // The paper's size bounds its tokens (above), but the scratch never relies on it.
+          if max(touchedWordCount, touchedPairCount) + tokens > scratchTokens {
+            let grown = max(touchedWordCount + tokens, touchedPairCount + tokens, scratchTokens * 2)
+            ids = Accumulator.grown(ids, from: 0, to: grown, filling: 0)
+            touchedWords = Accumulator.grown(
+              touchedWords, from: touchedWordCount, to: grown, filling: 0)
+            touchedPairs = Accumulator.grown(
+              touchedPairs, from: touchedPairCount, to: grown, filling: 0)
+            scratchTokens = grown
+          }
           // Room for every token to be a new word, so that the loop below writes through
-          // pointers, with no growth and no uniqueness check per token.
+          // pointers, with no growth per token.
           let needed = words.count + tokens
-          if wordCount.count < needed {
-            let more = max(needed - wordCount.count, wordCount.count)
-            wordCount.append(contentsOf: repeatElement(0, count: more))
-            wordMark.append(contentsOf: repeatElement(-1, count: more))
+          if scratchWords < needed {
+            let grown = max(needed, scratchWords * 2)
+            wordCount = Accumulator.grown(wordCount, from: scratchWords, to: grown, filling: 0)
+            wordMark = Accumulator.grown(wordMark, from: scratchWords, to: grown, filling: -1)
+            scratchWords = grown
+          }
+          if wordFrequency.count < needed {
+            let more = max(needed - wordFrequency.count, wordFrequency.count)
             wordFrequency.append(contentsOf: repeatElement(0, count: more))
             wordTotal.append(contentsOf: repeatElement(0, count: more))
-          }
-          if ids.count < tokens {
-            ids.append(contentsOf: repeatElement(0, count: tokens - ids.count))
           }
           // As for pairs below: ask for each word's slot a fixed distance ahead.
           let distance = Accumulator.prefetchDistance
           for token in segmentTokens.prefix(distance) { words.touch(hash: token.hash) }
-          ids.withUnsafeMutableBufferPointer { ids in
-            wordCount.withUnsafeMutableBufferPointer { wordCount in
-              wordMark.withUnsafeMutableBufferPointer { wordMark in
-                for (index, token) in segmentTokens.enumerated() {
-                  if index + distance < tokens {
-                    words.touch(hash: segmentTokens[index + distance].hash)
-                  }
-                  let id = words.insert(
-                    UnsafeBufferPointer(
-                      start: bytes + Int(token.start), count: Int(token.end &- token.start)),
-                    hash: token.hash)
-                  ids[index] = id
-                  if countsWords {
-                    if wordMark[Int(id)] != mark {
-                      wordMark[Int(id)] = mark
-                      wordCount[Int(id)] = 0
-                      touchedWords.append(id)
-                    }
-                    wordCount[Int(id)] = wordCount[Int(id)].saturatingAdd(weight)
-                  }
-                }
+          for (index, token) in segmentTokens.enumerated() {
+            if index + distance < tokens {
+              words.touch(hash: segmentTokens[index + distance].hash)
+            }
+            let id = words.insert(
+              UnsafeBufferPointer(
+                start: bytes + Int(token.start), count: Int(token.end &- token.start)),
+              hash: token.hash)
+            ids[index] = id
+            if countsWords {
+              if wordMark[Int(id)] != mark {
+                wordMark[Int(id)] = mark
+                wordCount[Int(id)] = 0
+                touchedWords[touchedWordCount] = id
+                touchedWordCount += 1
               }
+              wordCount[Int(id)] = wordCount[Int(id)].saturatingAdd(weight)
             }
           }
           guard countsPairs && tokens > 1 else { return }
@@ -169,25 +194,38 @@ extension TfidfVectorizer {
             }
             let slot = pairs.count(
               PairTable.key(ids[token - 1], ids[token]), weight: weight, document: mark)
-            if slot >= 0 { touchedPairs.append(slot) }
+            if slot >= 0 {
+              touchedPairs[touchedPairCount] = slot
+              touchedPairCount += 1
+            }
           }
         }
-        for id in touchedWords {
+        for id in UnsafeBufferPointer(start: touchedWords, count: touchedWordCount) {
           let count = wordCount[Int(id)]
           terms.append(id)
           counts.append(count)
           wordFrequency[Int(id)] += 1
           wordTotal[Int(id)] += Int64(count)
         }
-        for slot in touchedPairs {
+        for slot in UnsafeBufferPointer(start: touchedPairs, count: touchedPairCount) {
           let (id, count) = pairs.finish(slot: slot)
           terms.append(id | pairFlag)
           counts.append(count)
         }
-        touchedWords.removeAll(keepingCapacity: true)
-        touchedPairs.removeAll(keepingCapacity: true)
         documentEnds.append(terms.count)
       }
+    }
+
+    /// `old`'s first `count` elements moved to a new block of `capacity`, the rest `value`;
+    /// `old` is freed.
+    private static func grown<T>(
+      _ old: UnsafeMutablePointer<T>, from count: Int, to capacity: Int, filling value: T
+    ) -> UnsafeMutablePointer<T> {
+      let new = UnsafeMutablePointer<T>.allocate(capacity: capacity)
+      new.moveInitialize(from: old, count: count)
+      (new + count).initialize(repeating: value, count: capacity - count)
+      old.deallocate()
+      return new
     }
 
     /// Each word's position in the byte order of all of them, on all cores. Each word carries
