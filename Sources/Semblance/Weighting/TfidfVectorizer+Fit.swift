@@ -386,13 +386,27 @@ extension TfidfVectorizer {
       // Each column's words: the first word's id in the upper half, and the second's id + 1
       // in the lower (0 for a single word).
       var spellings = [UInt64](repeating: 0, count: order.count)
-      for (column, candidate) in order.enumerated() {
-        if candidate < words.count {
-          wordColumn[candidate] = Int32(column)
-          spellings[column] = UInt64(candidate) << 32
-        } else {
-          pairColumn[candidate - words.count] = Int32(column)
-          spellings[column] = pairKey(candidate - words.count) + 1
+      // Millions of scattered writes and key reads at scale: on all cores (each candidate is
+      // in `order` once, so the writes never overlap).
+      let columnTasks = order.count < 1 << 16 ? 1 : processorCount * 4
+      wordColumn.withUnsafeMutableBufferPointer { wordColumn in
+        pairColumn.withUnsafeMutableBufferPointer { pairColumn in
+          spellings.withUnsafeMutableBufferPointer { spellings in
+            let shared = UnsafeSendable((wordColumn, pairColumn, spellings))
+            parallelForEach(chunks: columnTasks) { task in
+              let (wordColumn, pairColumn, spellings) = shared.value
+              for column in chunkRange(task, of: columnTasks, count: order.count) {
+                let candidate = order[column]
+                if candidate < words.count {
+                  wordColumn[candidate] = Int32(column)
+                  spellings[column] = UInt64(candidate) << 32
+                } else {
+                  pairColumn[candidate - words.count] = Int32(column)
+                  spellings[column] = pairKey(candidate - words.count) + 1
+                }
+              }
+            }
+          }
         }
       }
       let terms = words.arena.withUnsafeBufferPointer { arena in
