@@ -91,7 +91,8 @@ size_t semblance_scan_ascii(
 
 /// Sorts `values` in ascending order, in place and with no allocation (introsort: quicksort
 /// on the median of three, heapsort past twice the logarithm's depth, insertion sort for short
-/// runs). For the rows of the TF-IDF matrix, which are short and whose keys are distinct.
+/// runs). `semblance_sort_row_entries` uses it for rows too short or too long for its radix
+/// sort.
 void semblance_sort_u64(uint64_t *values, size_t count);
 
 /// Sorts row entries, `column << 32 | count`, by column: `values` in ascending order when no
