@@ -119,22 +119,15 @@ extension TfidfVectorizer {
         let mark = Int32(truncatingIfNeeded: documentEnds.count)
         // Slot positions must hold until the paper's end, so grow before it, not during it: a
         // token takes at least three bytes with its separator.
-        let mostTokens = (paper.title.utf8.count + paper.abstract.utf8.count) / 3 + 2
-        if countsPairs { pairs.reserve(additional: mostTokens) }
-        if scratchTokens < mostTokens {
-          for scratch in [ids, touchedWords] { scratch.deallocate() }
-          touchedPairs.deallocate()
-          scratchTokens = max(mostTokens, scratchTokens * 2)
-          ids = .allocate(capacity: scratchTokens)
-          touchedWords = .allocate(capacity: scratchTokens)
-          touchedPairs = .allocate(capacity: scratchTokens)
+        if countsPairs {
+          pairs.reserve(additional: (paper.title.utf8.count + paper.abstract.utf8.count) / 3 + 2)
         }
         var touchedWordCount = 0, touchedPairCount = 0
         analyzer.forEachTokenizedSegment(
           title: paper.title, abstract: paper.abstract, in: &workspace
         ) { bytes, segmentTokens, weight in
           let tokens = segmentTokens.count
-          // The paper's size bounds its tokens (above), but the scratch never relies on it.
+          // The token scratch grows here, keeping the paper's touched words and slots.
           if max(touchedWordCount, touchedPairCount) + tokens > scratchTokens {
             let grown = max(touchedWordCount + tokens, touchedPairCount + tokens, scratchTokens * 2)
             ids = Accumulator.grown(ids, from: 0, to: grown, filling: 0)
