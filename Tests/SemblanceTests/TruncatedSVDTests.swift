@@ -101,17 +101,19 @@ struct TruncatedSVDTests {
       let memory = AnonymousMemory(capacity: m * k, of: Float.self)
       let v = UnsafeMutableBufferPointer(start: memory.pointer(to: Float.self), count: m * k)
       for index in 0..<(m * k) { v[index] = Float((index * 7919) % 13 - 6) }
-      let embeddings = (0..<(n * k)).map { Float($0 % 5) - 2 }
+      let (embeddingsMemory, embeddings) = TruncatedSVD.Factors.allocate(n * k)
+      for index in 0..<(n * k) { embeddings[index] = Float(index % 5) - 2 }
       return TruncatedSVD.Factors(
         components: v, componentsMemory: memory, embeddings: embeddings,
-        singularValues: [4, 3, 2, 1], terms: m, documents: n, k: k)
+        embeddingsMemory: embeddingsMemory, singularValues: [4, 3, 2, 1], terms: m, documents: n,
+        k: k)
     }
     let original = factors()
     var serial = factors(), parallel = factors(), recorded = factors()
     serial.flipSigns(tasks: 1)
     parallel.flipSigns(tasks: tasks)
     #expect(Array(parallel.components) == Array(serial.components))
-    #expect(parallel.embeddings == serial.embeddings)
+    #expect(Array(parallel.embeddings) == Array(serial.embeddings))
     // Peaks recorded by V's writer (shares of rows, merged) give the same signs.
     recorded.columnPeaks = TruncatedSVD.ColumnPeaks.merged(
       stride(from: 0, to: recorded.terms, by: 37).map { start in
@@ -121,7 +123,8 @@ struct TruncatedSVDTests {
       })
     recorded.flipSigns(tasks: tasks)
     #expect(Array(recorded.components) == Array(serial.components))
-    #expect(recorded.embeddings == serial.embeddings)
+    #expect(Array(recorded.embeddings) == Array(serial.embeddings))
+    #expect(Array(serial.embeddings) != Array(original.embeddings))
     #expect(Array(serial.components) != Array(original.components))  // some column flipped
     withExtendedLifetime(original) {}
   }
@@ -219,6 +222,27 @@ struct TruncatedSVDTests {
     }
   }
 
+  @Test(
+    "rows normalised in the solver's memory match normalizedRows() of the coordinates",
+    arguments: [TruncatedSVD.Algorithm.exact, .randomized])
+  func normalizingRowsInPlace(algorithm: TruncatedSVD.Algorithm) throws {
+    let x = try randomSparse(rows: 120, columns: 300, density: 0.05, seed: 41)
+    let configuration = TruncatedSVD.Configuration(dimensions: 8, algorithm: algorithm, seed: 5)
+    let plain = try TruncatedSVD.fit(x, configuration: configuration)
+    let normalized = try TruncatedSVD.fit(x, configuration: configuration, normalizingRows: true)
+    let expected = plain.embeddings.normalizedRows()
+    withExtendedLifetime((expected, normalized, plain)) {
+      #expect(Array(normalized.embeddings.storage.buffer) == Array(expected.storage.buffer))
+      #expect(Array(normalized.svd.components.storage.buffer) == Array(plain.svd.components.storage.buffer))
+    }
+    #expect(normalized.svd.explainedVarianceRatio == plain.svd.explainedVarianceRatio)
+    // Unit rows, unless the row is zero.
+    for row in 0..<x.rows {
+      let length = normalized.embeddings.rowBuffer(row).reduce(0) { $0 + $1 * $1 }.squareRoot()
+      #expect(abs(length - 1) < 1e-5 || length == 0)
+    }
+  }
+
   @Test("explained variance ratios on all cores match a direct computation")
   func explainedVarianceOnManyCores() throws {
     // More than 65,536 non-zeros, so the column sums are split over the cores.
@@ -226,7 +250,9 @@ struct TruncatedSVDTests {
     #expect(x.nonzeroCount > 1 << 16)
     let k = 8
     let embeddings = randomMatrix(rows: x.rows, columns: k, seed: 32)
-    let ratios = TruncatedSVD.explainedVarianceRatios(x, embeddings: embeddings)
+    let ratios = embeddings.withUnsafeBufferPointer {
+      TruncatedSVD.explainedVarianceRatios(x, embeddings: $0)
+    }
     let xDense = dense(x).map(Double.init), n = Double(x.rows)
     var total: Double = 0
     for column in 0..<x.columns {

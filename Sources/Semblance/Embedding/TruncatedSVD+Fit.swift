@@ -45,6 +45,15 @@ extension TruncatedSVD {
   public static func fit(
     _ x: SparseMatrix, configuration: Configuration = .init()
   ) throws -> (svd: TruncatedSVD, embeddings: DenseMatrix) {
+    try fit(x, configuration: configuration, normalizingRows: false)
+  }
+
+  /// ``fit(_:configuration:)``, with the coordinates' rows scaled to unit length when
+  /// `normalizingRows` is true (as ``DenseMatrix/normalizedRows()`` would scale them), in the
+  /// memory the solver wrote them to.
+  static func fit(
+    _ x: SparseMatrix, configuration: Configuration, normalizingRows: Bool
+  ) throws -> (svd: TruncatedSVD, embeddings: DenseMatrix) {
     try configuration.validate()
     let smaller = min(x.rows, x.columns)
     guard smaller >= 1 else { throw ConfigurationError.emptyCorpus }
@@ -69,7 +78,7 @@ extension TruncatedSVD {
     }
     factors.dropNullDirections()
     factors.flipSigns()
-    let ratios = explainedVarianceRatios(x, embeddings: factors.embeddings)
+    let ratios = explainedVarianceRatios(x, embeddings: UnsafeBufferPointer(factors.embeddings))
     let svd = TruncatedSVD(
       components: DenseMatrix(
         rows: x.columns, columns: k,
@@ -80,7 +89,18 @@ extension TruncatedSVD {
       explainedVarianceRatio: ratios,
       requestedDimensions: configuration.dimensions,
       algorithm: useExact ? .exact : .randomized)
-    let embeddings = DenseMatrix(rows: x.rows, columns: k, storage: Storage(factors.embeddings))
+    if normalizingRows {
+      DenseMatrix.normalizeRows(factors.embeddings.baseAddress!, rows: x.rows, columns: k)
+    }
+    // The embeddings stay in the memory the solver wrote them to, which took over pages freed
+    // inside the solver. At 300,000 papers a copy of them and then a normalised copy, each in
+    // fresh pages right after the solver's leftover pages went back to the kernel, took
+    // 0.4 s and 0.1 s.
+    let embeddings = DenseMatrix(
+      rows: x.rows, columns: k,
+      storage: Storage(
+        viewing: UnsafePointer(factors.embeddings.baseAddress!), count: factors.embeddings.count,
+        owner: factors.embeddingsMemory))
     return (svd, embeddings)
   }
 
@@ -89,7 +109,9 @@ extension TruncatedSVD {
     /// V, row-major m × k, in `componentsMemory`.
     let components: UnsafeMutableBufferPointer<Float>
     let componentsMemory: AnonymousMemory
-    var embeddings: [Float]
+    /// U Σ, row-major n × k, in `embeddingsMemory`.
+    let embeddings: UnsafeMutableBufferPointer<Float>
+    let embeddingsMemory: AnonymousMemory
     var singularValues: [Double]
     let terms: Int
     let documents: Int
@@ -98,6 +120,13 @@ extension TruncatedSVD {
     /// (``projectOnTerms(fromRowsOf:termRanges:_:width:scales:into:)``), so that
     /// ``flipSigns(tasks:)`` need not read V again.
     var columnPeaks: ColumnPeaks? = nil
+
+    /// Zeroed memory for `count` values of U Σ: a mapping of its own when large, so that it
+    /// takes over freed pages inside the solver (``PageReserve``).
+    static func allocate(_ count: Int) -> (AnonymousMemory, UnsafeMutableBufferPointer<Float>) {
+      let memory = AnonymousMemory(capacity: count, of: Float.self)
+      return (memory, UnsafeMutableBufferPointer(start: memory.pointer(to: Float.self), count: count))
+    }
 
     /// Sets every direction whose singular value ``TruncatedSVD/rankTolerance`` marks as zero
     /// to exactly zero: its σ, its column of V and its column of U Σ.
@@ -197,7 +226,7 @@ extension TruncatedSVD {
       var gram = gramOfRows(x)
       let eigen = try topEigenpairs(&gram, order: n, count: k)
       var scaledU = [Float](repeating: 0, count: n * k)  // U Σ⁻¹, so that V = Xᵀ (U Σ⁻¹)
-      var embeddings = [Float](repeating: 0, count: n * k)
+      let (embeddingsMemory, embeddings) = Factors.allocate(n * k)
       for row in 0..<n {
         for column in 0..<k {
           let value = eigen.vectors[column * n + row]
@@ -215,7 +244,8 @@ extension TruncatedSVD {
       }
       return Factors(
         components: components, componentsMemory: memory, embeddings: embeddings,
-        singularValues: eigen.singularValues, terms: m, documents: n, k: k)
+        embeddingsMemory: embeddingsMemory, singularValues: eigen.singularValues, terms: m,
+        documents: n, k: k)
     } else {
       // G = Xᵀ X; its eigenvectors are V; U Σ = X V.
       var gram = gramOfColumns(x)
@@ -227,13 +257,12 @@ extension TruncatedSVD {
           components[row * k + column] = Float(eigen.vectors[column * m + row])
         }
       }
-      var embeddings = [Float](repeating: 0, count: n * k)
-      embeddings.withUnsafeMutableBufferPointer { e in
-        x.multiply(into: e.baseAddress!, UnsafePointer(components.baseAddress!), width: k)
-      }
+      let (embeddingsMemory, embeddings) = Factors.allocate(n * k)
+      x.multiply(into: embeddings.baseAddress!, UnsafePointer(components.baseAddress!), width: k)
       return Factors(
         components: components, componentsMemory: memory, embeddings: embeddings,
-        singularValues: eigen.singularValues, terms: m, documents: n, k: k)
+        embeddingsMemory: embeddingsMemory, singularValues: eigen.singularValues, terms: m,
+        documents: n, k: k)
     }
   }
 
@@ -380,14 +409,13 @@ extension TruncatedSVD {
         ws[row * k + column] = Float(value * eigen.singularValues[column])
       }
     }
-    var embeddings = [Float](repeating: 0, count: n * k)
+    // On the pages of Y, freed above (``PageReserve``).
+    let (embeddingsMemory, embeddings) = Factors.allocate(n * k)
     withExtendedLifetime(qMemory) {
       ws.withUnsafeBufferPointer { ws in
-        embeddings.withUnsafeMutableBufferPointer { e in
-          BLAS.sgemm(
-            .none, .none, m: n, n: k, k: width, a: qMemory!.pointer(to: Float.self), lda: width,
-            b: ws.baseAddress!, ldb: k, c: e.baseAddress!, ldc: k)
-        }
+        BLAS.sgemm(
+          .none, .none, m: n, n: k, k: width, a: qMemory!.pointer(to: Float.self), lda: width,
+          b: ws.baseAddress!, ldb: k, c: embeddings.baseAddress!, ldc: k)
       }
     }
     qMemory = nil
@@ -396,15 +424,13 @@ extension TruncatedSVD {
     // the rest fresh (see `hugePageMinimum` for the page size).
     let memory = AnonymousMemory(capacity: m * k, of: Float.self, hugePages: hugePages)
     let v = memory.pointer(to: Float.self)
-    let peaks = embeddings.withUnsafeBufferPointer { e in
-      projectOnTerms(
-        fromRowsOf: x, termRanges: termRanges, e.baseAddress!, width: k, scales: inverseSquares,
-        into: v)
-    }
+    let peaks = projectOnTerms(
+      fromRowsOf: x, termRanges: termRanges, embeddings.baseAddress!, width: k,
+      scales: inverseSquares, into: v)
     return Factors(
       components: UnsafeMutableBufferPointer(start: v, count: m * k), componentsMemory: memory,
-      embeddings: embeddings, singularValues: eigen.singularValues,
-      terms: m, documents: n, k: k, columnPeaks: peaks)
+      embeddings: embeddings, embeddingsMemory: embeddingsMemory,
+      singularValues: eigen.singularValues, terms: m, documents: n, k: k, columnPeaks: peaks)
   }
 
   /// `V = Xᵀ E · diag(scales)` for a row-major n × `width` E, into the zero-filled row-major
@@ -757,7 +783,9 @@ extension TruncatedSVD {
   /// Both sums run on all cores and add in a fixed order whatever their number: each task
   /// owns a range of columns (walking every row for its share of the non-zeros), and the
   /// embeddings' sums are taken over a fixed number of row blocks, added in block order.
-  static func explainedVarianceRatios(_ x: SparseMatrix, embeddings: [Float]) -> [Float] {
+  static func explainedVarianceRatios(
+    _ x: SparseMatrix, embeddings: UnsafeBufferPointer<Float>
+  ) -> [Float] {
     let n = Double(x.rows)
     let k = embeddings.count / max(x.rows, 1)
     let offsets = x.offsets.buffer, indices = x.indices.buffer, values = x.storedValues.buffer
@@ -786,18 +814,16 @@ extension TruncatedSVD {
     let totalVariance = squares / n - sumsSquared / (n * n)
     guard totalVariance > 0, k > 0 else { return Array(repeating: 0, count: k) }
     let blocks = 16
-    let rowShares = embeddings.withUnsafeBufferPointer { embeddings in
-      parallelMap(chunks: blocks) { block -> (sums: [Double], squares: [Double]) in
-        var sums = [Double](repeating: 0, count: k), sumSquares = sums
-        for row in chunkRange(block, of: blocks, count: x.rows) {
-          for column in 0..<k {
-            let v = Double(embeddings[row * k + column])
-            sums[column] += v
-            sumSquares[column] += v * v
-          }
+    let rowShares = parallelMap(chunks: blocks) { block -> (sums: [Double], squares: [Double]) in
+      var sums = [Double](repeating: 0, count: k), sumSquares = sums
+      for row in chunkRange(block, of: blocks, count: x.rows) {
+        for column in 0..<k {
+          let v = Double(embeddings[row * k + column])
+          sums[column] += v
+          sumSquares[column] += v * v
         }
-        return (sums, sumSquares)
       }
+      return (sums, sumSquares)
     }
     return (0..<k).map { column in
       var sum: Double = 0, sumSquares: Double = 0

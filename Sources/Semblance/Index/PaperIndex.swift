@@ -170,9 +170,9 @@ public struct PaperIndex: Sendable {
     let paperCount = accumulator.paperCount
     let (vectorizer, tfidf) = try accumulator.finish()
     progress?(PaperIndex.analysisShare, .decomposing)
-    let (svd, coordinates) = try TruncatedSVD.fit(tfidf, configuration: configuration.svdConfiguration)
+    let (svd, embeddings) = try TruncatedSVD.fit(
+      tfidf, configuration: configuration.svdConfiguration, normalizingRows: true)
     progress?(0.9, .embedding)
-    let embeddings = coordinates.normalizedRows()
     var approximateIndex: IVFNeighborIndex?
     if configuration.approximateSearch.usesIVF(papers: paperCount) {
       progress?(0.92, .partitioning)
@@ -256,14 +256,25 @@ extension DenseMatrix {
   /// A copy with every row scaled to unit Euclidean length (zero rows stay zero).
   func normalizedRows() -> DenseMatrix {
     DenseMatrix(rows: rows, columns: columns) { output in
-      for row in 0..<rows {
-        let source = rowBuffer(row)
+      guard rows * columns > 0 else { return }
+      output.baseAddress!.update(from: baseAddress, count: rows * columns)
+      DenseMatrix.normalizeRows(output.baseAddress!, rows: rows, columns: columns)
+    }
+  }
+
+  /// Scales every row of the row-major `rows × columns` matrix at `values` to unit Euclidean
+  /// length (zero rows stay zero), on every core when it is large.
+  static func normalizeRows(_ values: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+    let tasks = rows * columns < 1 << 20 ? 1 : processorCount
+    let shared = UnsafeSendable(values)
+    parallelForEach(chunks: tasks) { task in
+      let values = shared.value
+      for row in chunkRange(task, of: tasks, count: rows) {
+        let start = values + row * columns
         var squares: Double = 0
-        for value in source { squares += Double(value) * Double(value) }
+        for column in 0..<columns { squares += Double(start[column]) * Double(start[column]) }
         let scale = squares > 0 ? Float(1 / squares.squareRoot()) : 0
-        for column in 0..<columns {
-          output[row * columns + column] = source[column] * scale
-        }
+        for column in 0..<columns { start[column] *= scale }
       }
     }
   }
