@@ -88,4 +88,44 @@ struct IVFCalibrationTests {
     #expect(ivf.sampledRecall(sample, in: vectors, nprobe: nprobe) == estimate)
     #expect(ivf.sampledRecall(sample, in: vectors, nprobe: nprobe - 1).lowerBound < 0.95)
   }
+
+  @Test(
+    "the probe ladder finds what a batch search finds, at every nprobe asked, in any order",
+    arguments: [10, 60])
+  func ladderMatchesBatchSearch(depth: Int) throws {
+    // 300 lists of about 10 vectors: at small nprobe many queries hold too few candidates
+    // and are searched on their own, as a batch search does.
+    let vectors = clusteredUnitVectors(
+      count: 3_000, dimensions: 32, clusters: 60, noise: 1.4, seed: 8)
+    let ivf = try IVFNeighborIndex(vectors, configuration: .init(lists: 300, nprobe: 1, seed: 2))
+    let rows = Array(stride(from: 3, to: 3_000, by: 7))
+    let eligible: (Int) -> Bool = { $0 % 11 != 0 }
+    var ladder = IVFNeighborIndex.ProbeLadder(
+      ivf, rows: rows, in: vectors, count: depth, isEligible: eligible)
+    for nprobe in [1, 2, 4, 8, 16, 12, 10, 11, 40, 3, 300, 500] {
+      for count in [depth, 5] {
+        let expected = ivf.neighbors(
+          ofRows: rows, in: vectors, count: count, nprobe: nprobe, excluding: { $0 },
+          isEligible: eligible)
+        let found = ladder.neighbors(nprobe: nprobe, depth: count)
+        for (query, (got, want)) in zip(found, expected).enumerated() {
+          #expect(
+            Self.sameNeighbors(got, want), "nprobe \(nprobe), depth \(count), query \(query)")
+        }
+      }
+    }
+    #expect(ladder.scanned == 300)
+  }
+
+  /// Whether two result lists agree up to SGEMM's rounding, which depends on how many
+  /// queries share a call (a few units in the last place of a 32-dimensional product):
+  /// the same length and scores, and the same papers except among scores that close.
+  static func sameNeighbors(_ a: [Neighbor], _ b: [Neighbor]) -> Bool {
+    let tolerance: Float = 1e-5
+    guard a.count == b.count else { return false }
+    guard zip(a, b).allSatisfy({ abs($0.score - $1.score) <= tolerance }) else { return false }
+    guard let last = b.last?.score else { return true }
+    let clear = { (list: [Neighbor]) in Set(list.filter { $0.score > last + tolerance }.map(\.position)) }
+    return clear(a) == clear(b)
+  }
 }

@@ -37,9 +37,13 @@ extension PaperIndex {
         embeddings, queries: defaults.calibrationQueries, seed: seed, depth: depth,
         isEligible: isEligible)
     else { return ivf.with(nprobe: 1, calibratedRecall: 1) }
+    // Both calibrations search the sample through one ladder, `depth` deep: each list a
+    // query probes at the largest `nprobe` tried is scanned once for it.
+    var ladder = IVFNeighborIndex.ProbeLadder(
+      ivf, rows: sample.rows, in: embeddings, count: depth, isEligible: isEligible)
     let (lsaProbes, lsaEstimate) = IVFNeighborIndex.smallestProbes(
       listCount: ivf.listCount, targetRecall: defaults.targetRecall
-    ) { ivf.sampledRecall(sample, in: embeddings, nprobe: $0, isEligible: isEligible) }
+    ) { IVFNeighborIndex.sampledRecall(sample, ladder: &ladder, nprobe: $0) }
     guard alpha < 1 else { return ivf.with(nprobe: lsaProbes, calibratedRecall: lsaEstimate.mean) }
 
     // The ranking's top 10 of each sampled query from the given candidates, on every core.
@@ -81,10 +85,8 @@ extension PaperIndex {
     let (nprobe, estimate) = IVFNeighborIndex.smallestProbes(
       from: lsaProbes, listCount: ivf.listCount, targetRecall: defaults.targetRecall
     ) { nprobe in
-      let found = ivf.neighbors(
-        ofRows: sample.rows, in: embeddings, count: depth, nprobe: nprobe, excluding: { $0 },
-        isEligible: isEligible)
-      return IVFNeighborIndex.recallEstimate(expected: truth, found: ranked(found))
+      IVFNeighborIndex.recallEstimate(
+        expected: truth, found: ranked(ladder.neighbors(nprobe: nprobe)))
     }
     return ivf.with(nprobe: nprobe, calibratedRecall: estimate.mean)
   }

@@ -81,6 +81,32 @@ extension IVFNeighborIndex {
     probes = []
 
     var heaps = [TopK](repeating: TopK(capacity: count), count: q)
+    scanLists(
+      rows, in: vectors, listStarts: listStarts, listQueries: listQueries,
+      heapOfEntry: { Int(listQueries[$0]) }, heaps: &heaps, exclusions: exclusions,
+      isEligible: isEligible, threading: threading)
+
+    var results = heaps.map { $0.sorted() }
+    for query in 0..<q where needsMore[query] {
+      let exclusion = exclusions[query]
+      results[query] = search(
+        vectors.baseAddress + rows[query] * d, count: count,
+        excluding: exclusion < 0 ? nil : exclusion, nprobe: p, isEligible: isEligible)
+    }
+    return results
+  }
+
+  /// Scans every list once for the queries that probe it, with SGEMM over tiles of queries
+  /// and of members, the top-k selection fused into each tile's scores.
+  ///
+  /// Entries `listStarts[l]..<listStarts[l + 1]` of `listQueries` are the queries (indices
+  /// into `rows`) that probe list `l`; entry `e`'s scores go into `heaps[heapOfEntry(e)]`.
+  func scanLists(
+    _ rows: [Int], in vectors: DenseMatrix, listStarts: [Int], listQueries: [Int32],
+    heapOfEntry: (Int) -> Int, heaps: inout [TopK], exclusions: [Int],
+    isEligible: ((Int) -> Bool)?, threading: BLAS.Threading
+  ) {
+    let d = dimensions
     let queryTile = IVFNeighborIndex.queryTile
     let listTile = max(1, min(IVFNeighborIndex.listTile, largestList))
     var tileQueries = [Float](repeating: 0, count: queryTile * d)
@@ -88,7 +114,7 @@ extension IVFNeighborIndex {
     tileQueries.withUnsafeMutableBufferPointer { tileQueries in
       tileScores.withUnsafeMutableBufferPointer { tileScores in
         heaps.withUnsafeMutableBufferPointer { heaps in
-          for list in 0..<lists {
+          for list in 0..<listCount {
             let members = listRange(list)
             let probing = listStarts[list]..<listStarts[list + 1]
             if members.isEmpty || probing.isEmpty { continue }
@@ -111,7 +137,7 @@ extension IVFNeighborIndex {
                   let query = Int(listQueries[tileStart + t])
                   ExactNeighborIndex.scan(
                     UnsafeBufferPointer(rebasing: tileScores[(t * tr)..<(t * tr + tr)]),
-                    into: &heaps[query], excluding: exclusions[query],
+                    into: &heaps[heapOfEntry(tileStart + t)], excluding: exclusions[query],
                     isEligible: isEligible, candidate: { Int(ids[$0]) })
                 }
               }
@@ -120,20 +146,11 @@ extension IVFNeighborIndex {
         }
       }
     }
-
-    var results = heaps.map { $0.sorted() }
-    for query in 0..<q where needsMore[query] {
-      let exclusion = exclusions[query]
-      results[query] = search(
-        vectors.baseAddress + rows[query] * d, count: count,
-        excluding: exclusion < 0 ? nil : exclusion, nprobe: p, isEligible: isEligible)
-    }
-    return results
   }
 
   /// Writes the `p` best lists of every query into `probes` (`p` per query), and marks the
   /// queries whose `p` best lists hold fewer vectors than they need.
-  private func chooseProbes(
+  func chooseProbes(
     _ rows: [Int], in vectors: DenseMatrix, nprobe p: Int, count: Int, exclusions: [Int],
     probes: inout [Int32], needsMore: inout [Bool], threading: BLAS.Threading
   ) {

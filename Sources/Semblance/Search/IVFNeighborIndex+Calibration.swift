@@ -82,8 +82,10 @@ extension IVFNeighborIndex {
     guard let sample = calibrationSample(vectors, queries: queries, seed: seed) else {
       return (1, RecallEstimate(mean: 1, lowerBound: 1))
     }
+    let k = min(IVFNeighborIndex.calibrationDepth, vectors.rows - 1)
+    var ladder = ProbeLadder(self, rows: sample.rows, in: vectors, count: k, isEligible: nil)
     return IVFNeighborIndex.smallestProbes(listCount: listCount, targetRecall: targetRecall) {
-      sampledRecall(sample, in: vectors, nprobe: $0)
+      IVFNeighborIndex.sampledRecall(sample, ladder: &ladder, nprobe: $0)
     }
   }
 
@@ -131,6 +133,18 @@ extension IVFNeighborIndex {
       isEligible: isEligible)
     return IVFNeighborIndex.recallEstimate(
       expected: sample.truth, found: found.map { $0.map(\.position) })
+  }
+
+  /// Recall@10 of the sample's queries at `nprobe`, searched with `ladder` (of the sample's
+  /// rows, at least `calibrationDepth` deep): the estimate
+  /// ``sampledRecall(_:in:nprobe:isEligible:)`` gives (up to SGEMM's rounding), with each
+  /// list scanned once over all the `nprobe` values asked.
+  static func sampledRecall(
+    _ sample: CalibrationSample, ladder: inout ProbeLadder, nprobe: Int
+  ) -> RecallEstimate {
+    let k = min(IVFNeighborIndex.calibrationDepth, ladder.vectors.rows - 1)
+    let found = ladder.neighbors(nprobe: nprobe, depth: k)
+    return recallEstimate(expected: sample.truth, found: found.map { $0.map(\.position) })
   }
 
   /// The estimate of ``recallEstimate(_:)`` over the per-query recalls of `found` against
