@@ -92,10 +92,9 @@ extension TruncatedSVD {
     if normalizingRows {
       DenseMatrix.normalizeRows(factors.embeddings.baseAddress!, rows: x.rows, columns: k)
     }
-    // The embeddings stay in the memory the solver wrote them to, which took over pages freed
-    // inside the solver. At 300,000 papers a copy of them and then a normalised copy, each in
-    // fresh pages right after the solver's leftover pages went back to the kernel, took
-    // 0.4 s and 0.1 s.
+    // The embeddings stay in the memory the solver wrote them to. At 300,000 papers a copy
+    // of them and then a normalised copy, each in fresh pages right after the solver's
+    // leftover pages went back to the kernel, took 0.4 s and 0.1 s.
     let embeddings = DenseMatrix(
       rows: x.rows, columns: k,
       storage: Storage(
@@ -121,10 +120,12 @@ extension TruncatedSVD {
     /// ``flipSigns(tasks:)`` need not read V again.
     var columnPeaks: ColumnPeaks? = nil
 
-    /// Zeroed memory for `count` values of U Σ: a mapping of its own when large, so that it
-    /// takes over freed pages inside the solver (``PageReserve``).
+    /// Zeroed memory for `count` values of U Σ, in fresh 4 KiB pages: the pages the solver
+    /// frees are left to V, allocated next, which at scale takes huge pages and gets them
+    /// fresh at about four times the cost per byte (``PageReserve``, `hugePageMinimum`).
     static func allocate(_ count: Int) -> (AnonymousMemory, UnsafeMutableBufferPointer<Float>) {
-      let memory = AnonymousMemory(capacity: count, of: Float.self)
+      let memory = AnonymousMemory(
+        byteCount: count * MemoryLayout<Float>.stride, hugePages: false, reserve: .bypass)
       return (memory, UnsafeMutableBufferPointer(start: memory.pointer(to: Float.self), count: count))
     }
 
@@ -409,7 +410,6 @@ extension TruncatedSVD {
         ws[row * k + column] = Float(value * eigen.singularValues[column])
       }
     }
-    // On the pages of Y, freed above (``PageReserve``).
     let (embeddingsMemory, embeddings) = Factors.allocate(n * k)
     withExtendedLifetime(qMemory) {
       ws.withUnsafeBufferPointer { ws in

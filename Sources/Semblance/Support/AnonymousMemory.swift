@@ -104,6 +104,9 @@ final class PageReserve: @unchecked Sendable {
 
   /// The reserve every ``AnonymousMemory`` uses unless told otherwise.
   static let shared = PageReserve()
+  /// A reserve that is never in scope: its mappings are always fresh and go straight back
+  /// to the kernel, leaving the shared reserve's pages to the mappings after them.
+  static let bypass = PageReserve()
 
   private let lock = NSLock()
   private var scopes = 0
