@@ -253,6 +253,12 @@ struct TruncatedSVDTests {
     let ratios = embeddings.withUnsafeBufferPointer {
       TruncatedSVD.explainedVarianceRatios(x, embeddings: $0)
     }
+    // The column sums taken from Xᵀ's rows, as the randomized solver takes them: the same bits.
+    let shares = TruncatedSVD.squaredColumnSumShares(transpose: x.transposed())
+    let fromTranspose = embeddings.withUnsafeBufferPointer {
+      TruncatedSVD.explainedVarianceRatios(x, embeddings: $0, columnSumShares: shares)
+    }
+    #expect(fromTranspose.map(\.bitPattern) == ratios.map(\.bitPattern))
     let xDense = dense(x).map(Double.init), n = Double(x.rows)
     var total: Double = 0
     for column in 0..<x.columns {

@@ -78,7 +78,9 @@ extension TruncatedSVD {
     }
     factors.dropNullDirections()
     factors.flipSigns()
-    let ratios = explainedVarianceRatios(x, embeddings: UnsafeBufferPointer(factors.embeddings))
+    let ratios = explainedVarianceRatios(
+      x, embeddings: UnsafeBufferPointer(factors.embeddings),
+      columnSumShares: factors.columnSumShares)
     let svd = TruncatedSVD(
       components: DenseMatrix(
         rows: x.columns, columns: k,
@@ -119,6 +121,9 @@ extension TruncatedSVD {
     /// (``projectOnTerms(fromRowsOf:termRanges:_:width:scales:into:)``), so that
     /// ``flipSigns(tasks:)`` need not read V again.
     var columnPeaks: ColumnPeaks? = nil
+    /// Σ_j (Σ_i X_ij)² over each share of the columns that ``explainedVarianceRatios(_:embeddings:columnSumShares:)``
+    /// splits them into, when the solver found them on the way (from Xᵀ's rows).
+    var columnSumShares: [Double]? = nil
 
     /// Zeroed memory for `count` values of U Σ, in fresh 4 KiB pages: the pages the solver
     /// frees are left to V, allocated next, which at scale takes huge pages and gets them
@@ -361,6 +366,7 @@ extension TruncatedSVD {
     // allocated, and V is then formed from X's rows (``projectOnTerms(fromRowsOf:…)``).
     let hugePages = m * k * MemoryLayout<Float>.stride >= hugePageMinimum
     var xt: SparseMatrix? = x.transposed(hugePages: hugePages)
+    let columnSumShares = squaredColumnSumShares(transpose: xt!)
     let termRanges = xt!.balancedRowRanges(parts: processorCount)
 
     // The first iterate is X Xᵀ G for a Gaussian G of n × width: the test matrix is then
@@ -430,7 +436,8 @@ extension TruncatedSVD {
     return Factors(
       components: UnsafeMutableBufferPointer(start: v, count: m * k), componentsMemory: memory,
       embeddings: embeddings, embeddingsMemory: embeddingsMemory,
-      singularValues: eigen.singularValues, terms: m, documents: n, k: k, columnPeaks: peaks)
+      singularValues: eigen.singularValues, terms: m, documents: n, k: k, columnPeaks: peaks,
+      columnSumShares: columnSumShares)
   }
 
   /// `V = Xᵀ E · diag(scales)` for a row-major n × `width` E, into the zero-filled row-major
@@ -777,26 +784,68 @@ extension TruncatedSVD {
 
   // MARK: - Explained variance
 
+  /// How many shares of the columns the explained variance's sums are split into.
+  static func varianceShares(columns: Int, nonzeros: Int) -> Int {
+    columns == 0 || nonzeros < 1 << 16 ? 1 : processorCount
+  }
+
+  /// Σ_j (Σ_i X_ij)² for each share of the columns that
+  /// ``explainedVarianceRatios(_:embeddings:columnSumShares:)`` uses, from the rows of Xᵀ:
+  /// each column's sum adds its values in row order, as that function's scatter does, and
+  /// the squares add in column order within a share, so the results are the same to the bit.
+  static func squaredColumnSumShares(transpose xt: SparseMatrix) -> [Double] {
+    let tasks = varianceShares(columns: xt.rows, nonzeros: xt.nonzeroCount)
+    let offsets = xt.offsets.buffer, values = xt.storedValues.buffer
+    return parallelMap(chunks: tasks) { task in
+      var total: Double = 0
+      for column in chunkRange(task, of: tasks, count: xt.rows) {
+        var sum: Double = 0
+        for position in Int(offsets[column])..<Int(offsets[column + 1]) {
+          sum += Double(values[position])
+        }
+        total += sum * sum
+      }
+      return total
+    }
+  }
+
   /// Each dimension's variance over the total variance of X's columns, as scikit-learn
   /// computes `explained_variance_ratio_` (variances about the mean, X not centred).
   ///
   /// Both sums run on all cores and add in a fixed order whatever their number: each task
   /// owns a range of columns (walking every row for its share of the non-zeros), and the
   /// embeddings' sums are taken over a fixed number of row blocks, added in block order.
+  ///
+  /// `columnSumShares`, when given, are the per-share Σ_j (Σ_i X_ij)² that
+  /// ``squaredColumnSumShares(transpose:)`` takes from Xᵀ: the same sums in the same order,
+  /// read row by row instead of scattered into a column-sized array.
   static func explainedVarianceRatios(
-    _ x: SparseMatrix, embeddings: UnsafeBufferPointer<Float>
+    _ x: SparseMatrix, embeddings: UnsafeBufferPointer<Float>, columnSumShares: [Double]? = nil
   ) -> [Float] {
     let n = Double(x.rows)
     let k = embeddings.count / max(x.rows, 1)
     let offsets = x.offsets.buffer, indices = x.indices.buffer, values = x.storedValues.buffer
-    let tasks = x.nonzeroCount < 1 << 16 ? 1 : processorCount
+    let tasks = varianceShares(columns: x.columns, nonzeros: x.nonzeroCount)
+    precondition(columnSumShares == nil || columnSumShares!.count == tasks)
     // Σ_j (Σ_i X_ij)² and Σ X_ij², per range of columns.
     let columnShares = parallelMap(chunks: tasks) { task -> (sumsSquared: Double, squares: Double) in
       let columns = chunkRange(task, of: tasks, count: x.columns)
       guard !columns.isEmpty else { return (0, 0) }
       let lower = Int32(columns.lowerBound), upper = Int32(columns.upperBound)
-      var sums = [Double](repeating: 0, count: columns.count)
       var squares: Double = 0
+      if let columnSumShares {
+        for row in 0..<x.rows {
+          let end = Int(offsets[row + 1])
+          var position = x.firstPosition(inRow: row, atOrAfter: lower)
+          while position < end && indices[position] < upper {
+            let v = Double(values[position])
+            squares += v * v
+            position += 1
+          }
+        }
+        return (columnSumShares[task], squares)
+      }
+      var sums = [Double](repeating: 0, count: columns.count)
       for row in 0..<x.rows {
         let end = Int(offsets[row + 1])
         var position = x.firstPosition(inRow: row, atOrAfter: lower)
