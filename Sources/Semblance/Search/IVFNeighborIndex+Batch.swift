@@ -16,8 +16,9 @@ extension IVFNeighborIndex {
   /// probes (one SGEMM against the centroids per block of queries), then its queries are
   /// grouped by probed list, and each list is scanned once with SGEMM for all the queries of
   /// the chunk that probe it, the top-k selection fused into the scan of every tile of
-  /// scores. A query gets exactly the results that
-  /// ``search(_:count:excluding:nprobe:isEligible:)`` gives it alone.
+  /// scores. A query gets the results that ``search(_:count:excluding:nprobe:isEligible:)``
+  /// gives it alone, up to rounding: SGEMM's depends on how many rows share a call, so scores
+  /// can differ in the last bits (and near-ties at the edge of the top k swap).
   func neighbors<Rows: RandomAccessCollection<Int>>(
     ofRows queries: Rows, in vectors: DenseMatrix, count: Int, nprobe: Int?,
     excluding: (Int) -> Int?, isEligible: ((Int) -> Bool)?
