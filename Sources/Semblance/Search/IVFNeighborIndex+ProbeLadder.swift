@@ -20,7 +20,7 @@ extension IVFNeighborIndex {
     let vectors: DenseMatrix
     /// The queries, rows of `vectors`.
     let rows: [Int]
-    /// The row each query must not return (itself), or -1.
+    /// The row each query must not return: itself (a batch search's `excluding: { $0 }`).
     let exclusions: [Int]
     let count: Int
     let isEligible: ((Int) -> Bool)?
