@@ -56,35 +56,20 @@ extension IVFNeighborIndex {
     _ rows: [Int], in vectors: DenseMatrix, count: Int, nprobe p: Int, exclusions: [Int],
     isEligible: ((Int) -> Bool)?, threading: BLAS.Threading
   ) -> [[Neighbor]] {
-    let q = rows.count, d = dimensions, lists = listCount
+    let q = rows.count, d = dimensions
     var probes = [Int32](repeating: 0, count: q * p)
     // Queries whose best lists hold too few vectors; searched one by one at the end.
     var needsMore = [Bool](repeating: false, count: q)
     chooseProbes(
       rows, in: vectors, nprobe: p, count: count, exclusions: exclusions, probes: &probes,
       needsMore: &needsMore, threading: threading)
-
-    // Group the queries by probed list (counting sort; queries stay in increasing order).
-    var listStarts = [Int](repeating: 0, count: lists + 1)
-    for query in 0..<q where !needsMore[query] {
-      for j in 0..<p { listStarts[Int(probes[query * p + j]) + 1] += 1 }
-    }
-    for list in 0..<lists { listStarts[list + 1] += listStarts[list] }
-    var listQueries = [Int32](repeating: 0, count: listStarts[lists])
-    var next = listStarts
-    for query in 0..<q where !needsMore[query] {
-      for j in 0..<p {
-        let list = Int(probes[query * p + j])
-        listQueries[next[list]] = Int32(query)
-        next[list] += 1
-      }
-    }
+    let grouped = groupedByList(probes, stride: p, ranks: 0..<p, skipping: needsMore)
     probes = []
 
     var heaps = [TopK](repeating: TopK(capacity: count), count: q)
     scanLists(
-      rows, in: vectors, listStarts: listStarts, listQueries: listQueries,
-      heapOfEntry: { Int(listQueries[$0]) }, heaps: &heaps, exclusions: exclusions,
+      rows, in: vectors, listStarts: grouped.listStarts, listQueries: grouped.queries,
+      heapOfEntry: { Int(grouped.queries[$0]) }, heaps: &heaps, exclusions: exclusions,
       isEligible: isEligible, threading: threading)
 
     var results = heaps.map { $0.sorted() }
@@ -95,6 +80,34 @@ extension IVFNeighborIndex {
         excluding: exclusion < 0 ? nil : exclusion, nprobe: p, isEligible: isEligible)
     }
     return results
+  }
+
+  /// The (query, rank) entries of `probes` (`stride` lists per query, best first) at `ranks`
+  /// grouped by list, by a counting sort: entries `listStarts[l]..<listStarts[l + 1]` are
+  /// list `l`'s, in increasing query order, each with its query and its rank. Queries that
+  /// `skipping` marks are left out.
+  func groupedByList(
+    _ probes: [Int32], stride: Int, ranks: Range<Int>, skipping: [Bool]? = nil
+  ) -> (listStarts: [Int], queries: [Int32], ranks: [Int32]) {
+    let q = stride == 0 ? 0 : probes.count / stride
+    let included = (0..<q).filter { skipping?[$0] != true }
+    var listStarts = [Int](repeating: 0, count: listCount + 1)
+    for query in included {
+      for rank in ranks { listStarts[Int(probes[query * stride + rank]) + 1] += 1 }
+    }
+    for list in 0..<listCount { listStarts[list + 1] += listStarts[list] }
+    var queries = [Int32](repeating: 0, count: listStarts[listCount])
+    var entryRanks = [Int32](repeating: 0, count: queries.count)
+    var next = listStarts
+    for query in included {
+      for rank in ranks {
+        let list = Int(probes[query * stride + rank])
+        queries[next[list]] = Int32(query)
+        entryRanks[next[list]] = Int32(rank)
+        next[list] += 1
+      }
+    }
+    return (listStarts, queries, entryRanks)
   }
 
   /// Scans every list once for the queries that probe it, with SGEMM over tiles of queries

@@ -18,10 +18,9 @@ extension IVFNeighborIndex {
   struct ProbeLadder {
     let index: IVFNeighborIndex
     let vectors: DenseMatrix
-    /// The queries, rows of `vectors`.
+    /// The queries, rows of `vectors`; each excludes itself, as a batch search's
+    /// `excluding: { $0 }` does.
     let rows: [Int]
-    /// The row each query must not return: itself (a batch search's `excluding: { $0 }`).
-    let exclusions: [Int]
     let count: Int
     let isEligible: ((Int) -> Bool)?
     /// Ranks scanned so far, the same for every query.
@@ -40,7 +39,6 @@ extension IVFNeighborIndex {
       self.index = index
       self.vectors = vectors
       self.rows = rows
-      self.exclusions = rows
       self.count = count
       self.isEligible = isEligible
       probes = Array(repeating: [], count: rows.count)
@@ -58,14 +56,12 @@ extension IVFNeighborIndex {
       var results = [[Neighbor]](repeating: [], count: rows.count)
       var merged = TopK(capacity: count)
       for query in rows.indices {
-        let needed = count + (exclusions[query] < 0 ? 0 : 1)
         let held = probes[query].prefix(p).reduce(0) { $0 + index.listSize(Int($1)) }
-        if held < needed && p < index.listCount {
+        if held < count + 1 && p < index.listCount {
           // As a batch search does: this query is searched on its own, probing further lists.
           results[query] = index.search(
-            vectors.baseAddress + rows[query] * d, count: count,
-            excluding: exclusions[query] < 0 ? nil : exclusions[query], nprobe: p,
-            isEligible: isEligible)
+            vectors.baseAddress + rows[query] * d, count: count, excluding: rows[query],
+            nprobe: p, isEligible: isEligible)
           continue
         }
         merged.removeAll()
@@ -89,35 +85,21 @@ extension IVFNeighborIndex {
       typealias Share = (probes: [[Int32]], buckets: [[[Neighbor]]])
       let shares = parallelMap(chunks: tasks) { task -> Share in
         let share = chunkRange(task, of: tasks, count: m)
-        let shareRows = Array(rows[share]), shareExclusions = Array(exclusions[share])
+        let shareRows = Array(rows[share])
         let q = shareRows.count
         var order = [Int32](repeating: 0, count: q * ranks)
         var needsMore = [Bool](repeating: false, count: q)
         index.chooseProbes(
-          shareRows, in: vectors, nprobe: ranks, count: count, exclusions: shareExclusions,
+          shareRows, in: vectors, nprobe: ranks, count: count, exclusions: shareRows,
           probes: &order, needsMore: &needsMore, threading: tasks > 1 ? .single : .shared)
-        // Group (query, rank) entries by list; entry e's heap is query · width + rank − first.
-        var listStarts = [Int](repeating: 0, count: index.listCount + 1)
-        for query in 0..<q {
-          for rank in first..<ranks { listStarts[Int(order[query * ranks + rank]) + 1] += 1 }
-        }
-        for list in 0..<index.listCount { listStarts[list + 1] += listStarts[list] }
-        var listQueries = [Int32](repeating: 0, count: listStarts[index.listCount])
-        var entryHeaps = [Int32](repeating: 0, count: listQueries.count)
-        var next = listStarts
-        for query in 0..<q {
-          for rank in first..<ranks {
-            let list = Int(order[query * ranks + rank])
-            listQueries[next[list]] = Int32(query)
-            entryHeaps[next[list]] = Int32(query * width + rank - first)
-            next[list] += 1
-          }
-        }
+        // Entry e, query i at rank r, goes into heap i · width + r − first.
+        let grouped = index.groupedByList(order, stride: ranks, ranks: first..<ranks)
         var heaps = [TopK](repeating: TopK(capacity: count), count: q * width)
         index.scanLists(
-          shareRows, in: vectors, listStarts: listStarts, listQueries: listQueries,
-          heapOfEntry: { Int(entryHeaps[$0]) }, heaps: &heaps, exclusions: shareExclusions,
-          isEligible: isEligible, threading: tasks > 1 ? .single : .shared)
+          shareRows, in: vectors, listStarts: grouped.listStarts, listQueries: grouped.queries,
+          heapOfEntry: { Int(grouped.queries[$0]) * width + Int(grouped.ranks[$0]) - first },
+          heaps: &heaps, exclusions: shareRows, isEligible: isEligible,
+          threading: tasks > 1 ? .single : .shared)
         let newProbes = (0..<q).map { query in
           Array(order[(query * ranks + first)..<(query * ranks + ranks)])
         }
