@@ -833,30 +833,20 @@ extension TruncatedSVD {
       guard !columns.isEmpty else { return (0, 0) }
       let lower = Int32(columns.lowerBound), upper = Int32(columns.upperBound)
       var squares: Double = 0
-      if let columnSumShares {
-        for row in 0..<x.rows {
-          let end = Int(offsets[row + 1])
-          var position = x.firstPosition(inRow: row, atOrAfter: lower)
-          while position < end && indices[position] < upper {
-            let v = Double(values[position])
-            squares += v * v
-            position += 1
-          }
-        }
-        return (columnSumShares[task], squares)
-      }
-      var sums = [Double](repeating: 0, count: columns.count)
+      // The column sums, unless they are given.
+      let summing = columnSumShares == nil
+      var sums = [Double](repeating: 0, count: summing ? columns.count : 0)
       for row in 0..<x.rows {
         let end = Int(offsets[row + 1])
         var position = x.firstPosition(inRow: row, atOrAfter: lower)
         while position < end && indices[position] < upper {
           let v = Double(values[position])
-          sums[Int(indices[position] - lower)] += v
+          if summing { sums[Int(indices[position] - lower)] += v }
           squares += v * v
           position += 1
         }
       }
-      return (sums.reduce(0) { $0 + $1 * $1 }, squares)
+      return (columnSumShares?[task] ?? sums.reduce(0) { $0 + $1 * $1 }, squares)
     }
     let squares = columnShares.reduce(0) { $0 + $1.squares }
     let sumsSquared = columnShares.reduce(0) { $0 + $1.sumsSquared }
