@@ -46,6 +46,36 @@ struct StreamingBuildTests {
     Self.expectIdentical(batchedMatrix, matrix)
   }
 
+  /// One lane merges nothing; two merge the second lane's bigrams into the first lane's
+  /// table; more merge them by hash partition. All must give the one-lane result, in one
+  /// batch or in several, with the vocabulary capped or not.
+  @Test("any number of counting lanes counts like one", arguments: [2, 3, 5])
+  func laneCountsMatchOneLane(laneCount: Int) throws {
+    for maxTerms in [nil, 300] {
+      var configuration = TfidfVectorizer.Configuration()
+      configuration.minDocumentFrequency = 2
+      configuration.maxTerms = maxTerms
+      var single = try TfidfVectorizer.Accumulator(configuration: configuration, laneCount: 1)
+      single.add(Self.manyPapers)
+      let (expected, expectedMatrix) = try single.finish()
+      #expect(expected.terms.contains { $0.contains(" ") })
+      for batchSize in [Self.manyPapers.count, 150] {
+        var accumulator = try TfidfVectorizer.Accumulator(
+          configuration: configuration, laneCount: laneCount)
+        var start = 0
+        while start < Self.manyPapers.count {
+          let end = min(start + batchSize, Self.manyPapers.count)
+          accumulator.add(Array(Self.manyPapers[start..<end]))
+          start = end
+        }
+        let (fitted, matrix) = try accumulator.finish()
+        #expect(fitted.terms == expected.terms)
+        #expect(Array(fitted.idfStorage.buffer) == Array(expected.idfStorage.buffer))
+        Self.expectIdentical(matrix, expectedMatrix)
+      }
+    }
+  }
+
   @Test("an accumulator given nothing reports an empty corpus")
   func emptyAccumulator() throws {
     let accumulator = try TfidfVectorizer.Accumulator(configuration: .init())

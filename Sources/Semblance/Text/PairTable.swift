@@ -113,6 +113,41 @@ final class PairTable {
     return (entry.id, entry.count)
   }
 
+  /// The number of slots; ``entry(at:)`` reads any of them.
+  var capacity: Int { mask + 1 }
+
+  /// The contents of `slot`; an empty slot has a negative id.
+  @inline(__always)
+  func entry(at slot: Int) -> Slot { slots[slot] }
+
+  /// The slot holding `key`, or -1 when it is absent.
+  @inline(__always)
+  func find(_ key: UInt64) -> Int {
+    var slot = Int(truncatingIfNeeded: PairTable.hash(key)) & mask
+    while true {
+      let entry = slots[slot]
+      if entry.id < 0 { return -1 }
+      if entry.key == key { return slot }
+      slot = (slot + 1) & mask
+    }
+  }
+
+  /// Adds another table's document frequency and total of the pair at `slot`, and returns
+  /// the pair's id. Tasks may call it at the same time for different slots.
+  @inline(__always)
+  func absorb(documents: Int32, total: Int64, at slot: Int) -> Int32 {
+    slots[slot].documents += documents
+    slots[slot].total += total
+    return slots[slot].id
+  }
+
+  /// Sets the document frequency at `slot` to 0: its pair was merged into another table.
+  /// Tasks may call it at the same time for different slots.
+  @inline(__always)
+  func clearDocuments(at slot: Int) {
+    slots[slot].documents = 0
+  }
+
   /// Calls `body` with the key, id, document frequency and total of every pair, in slot order.
   func forEachPair(_ body: (_ key: UInt64, _ id: Int32, _ documents: Int32, _ total: Int64) -> Void) {
     for slot in 0...mask where slots[slot].id >= 0 {

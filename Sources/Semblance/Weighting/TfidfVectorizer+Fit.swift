@@ -31,11 +31,13 @@ extension TfidfVectorizer {
     private var runs: [(lane: Int, count: Int)] = []
     private(set) var paperCount = 0
 
-    init(configuration: Configuration) throws {
+    /// - Parameter laneCount: how many lanes count at once (default: one per core); tests
+    ///   choose others to check that the result does not depend on it.
+    init(configuration: Configuration, laneCount: Int = processorCount) throws {
       try configuration.validate()
       self.configuration = configuration
       analyzer = try Analyzer(configuration.analyzer)
-      lanes = (0..<processorCount).map { _ in Lane() }
+      lanes = (0..<max(1, laneCount)).map { _ in Lane() }
     }
 
     /// The counts of one lane. A class, so that concurrent tasks can each fill their own.
@@ -267,86 +269,28 @@ extension TfidfVectorizer {
       }
       guard words.count > 0 else { throw ConfigurationError.noTerms(papers: n) }
 
-      // 2. Merge the lanes' bigrams, keyed by their words' global ids, into one table per
-      //    partition of the key hashes, all partitions at once. A merged pair's global
-      //    number is `id * partitionCount + partition`.
-      //    First each lane, on a core of its own, rewrites its pairs under global ids and
-      //    deals them into one list per partition, in slot order, and frees its table; then
-      //    each partition merges its lists in lane order. Every table slot is read once, and
-      //    the list lets a merge ask for the slot of a pair a few pairs ahead.
-      let partitionCount = countsPairs ? processorCount : 1
-      let lanePairCounts = lanes.map(\.pairs.count)
-      var dealt: [[[PairMergeTable.Entry]]] = parallelMap(chunks: lanes.count) { laneIndex in
-        let lane = lanes[laneIndex]
-        let wordMap = wordMaps[laneIndex]
-        var lists = [[PairMergeTable.Entry]](repeating: [], count: partitionCount)
-        // An even share each, and a little more for the hash's unevenness.
-        let share = lane.pairs.count / partitionCount + lane.pairs.count / 16 + 16
-        for partition in 0..<partitionCount { lists[partition].reserveCapacity(share) }
-        lane.pairs.forEachPair { key, local, documents, total in
-          let global = PairTable.key(wordMap[Int(key >> 32)], wordMap[Int(key & 0xFFFF_FFFF)])
-          let partition = Int(PairTable.hash(global) >> 40) % partitionCount
-          lists[partition].append(
-            PairMergeTable.Entry(key: global, local: local, documents: documents, total: total))
-        }
-        // The lanes' bigram tables are the largest structure of counting; free them now.
-        lane.pairs = PairTable(minimumCapacity: 0)
-        return lists
-      }
-      // Each lane's map is written by every partition task, at disjoint positions.
-      let maps = lanePairCounts.map { count in
-        let map = UnsafeMutableBufferPointer<Int32>.allocate(capacity: max(count, 1))
-        map.initialize(repeating: 0)
-        return map
-      }
-      defer { for map in maps { map.deallocate() } }
-      let sharedMaps = UnsafeSendable(maps)
-      let partitions: [PairMergeTable] = parallelMap(chunks: partitionCount) { partition in
-        var table = PairMergeTable(
-          minimumCapacity: (lanePairCounts.max() ?? 16) / partitionCount)
-        for laneIndex in lanes.indices {
-          let map = sharedMaps.value[laneIndex]
-          let number = Int32(partitionCount), offset = Int32(partition)
-          table.merge(dealt[laneIndex][partition]) { local, id in
-            map[Int(local)] = id * number + offset
-          }
-        }
-        return table
-      }
-      dealt = []
-      let pairMaps = maps.enumerated().map { Array($1.prefix(lanePairCounts[$0])) }
-
-      // 3. Prune by document frequency. A candidate is a word id, or a pair's global number
-      //    plus `words.count`.
+      // 2. Merge the lanes' bigrams under global word ids, and 3. prune words and pairs by
+      //    document frequency. A candidate is a word id, or the index of a kept pair plus
+      //    `words.count`.
       let minimum = configuration.effectiveMinDocumentFrequency(papers: n)
       let maximumCount = configuration.maxDocumentFrequency * Double(n)
       func keeps(_ df: Int32) -> Bool { Int(df) >= minimum && Double(df) <= maximumCount }
+      let pairs = Self.mergePairs(lanes, wordMaps: wordMaps, keeping: keeps)
       var candidates: [Int] = []
       if countsWords { candidates += (0..<words.count).filter { keeps(wordFrequency[$0]) } }
-      if countsPairs {
-        for (partition, table) in partitions.enumerated() {
-          for (id, df) in table.documents.enumerated() where keeps(df) {
-            candidates.append(id * partitionCount + partition + words.count)
-          }
-        }
-      }
+      if countsPairs { candidates += (0..<pairs.keptCount).lazy.map { $0 + words.count } }
       guard !candidates.isEmpty else {
         throw ConfigurationError.noTermsLeft(
           papers: n, minDocumentFrequency: minimum,
           maxDocumentFrequency: configuration.maxDocumentFrequency)
       }
-      func pairKey(_ number: Int) -> UInt64 {
-        partitions[number % partitionCount].keys[number / partitionCount]
-      }
+      func pairKey(_ kept: Int) -> UInt64 { pairs.keys[kept] }
       func frequency(_ candidate: Int) -> Int32 {
-        if candidate < words.count { return wordFrequency[candidate] }
-        let number = candidate - words.count
-        return partitions[number % partitionCount].documents[number / partitionCount]
+        candidate < words.count
+          ? wordFrequency[candidate] : pairs.documents[candidate - words.count]
       }
       func total(_ candidate: Int) -> Int64 {
-        if candidate < words.count { return wordTotal[candidate] }
-        let number = candidate - words.count
-        return partitions[number % partitionCount].totals[number / partitionCount]
+        candidate < words.count ? wordTotal[candidate] : pairs.totals[candidate - words.count]
       }
 
       // 4. Cap the vocabulary by corpus frequency and sort it in byte order, without
@@ -374,8 +318,7 @@ extension TfidfVectorizer {
       keyed = []
       candidates = []
       var wordColumn = [Int32](repeating: -1, count: words.count)
-      let pairNumbers = partitions.map(\.count).max().map { $0 * partitionCount } ?? 0
-      var pairColumn = [Int32](repeating: -1, count: pairNumbers)
+      var pairColumn = [Int32](repeating: -1, count: pairs.numberCount)
       // Each column's words: the first word's id in the upper half, and the second's id + 1
       // in the lower (0 for a single word).
       var spellings = [UInt64](repeating: 0, count: order.count)
@@ -394,7 +337,7 @@ extension TfidfVectorizer {
                   wordColumn[candidate] = Int32(column)
                   spellings[column] = UInt64(candidate) << 32
                 } else {
-                  pairColumn[candidate - words.count] = Int32(column)
+                  pairColumn[Int(pairs.numbers[candidate - words.count])] = Int32(column)
                   spellings[column] = pairKey(candidate - words.count) + 1
                 }
               }
@@ -445,7 +388,8 @@ extension TfidfVectorizer {
         // dependent ones, and local pair ids run in order of first use, so consecutive
         // entries mostly read neighbouring slots.
         let wordColumns = wordMaps[laneIndex].map { wordColumn[Int($0)] }
-        let pairColumns = pairMaps[laneIndex].map { pairColumn[Int($0)] }
+        let pairColumns =
+          pairs.laneMaps[laneIndex].map { $0.map { pairColumn[Int($0)] } } ?? pairColumn
         let terms = lane.terms, counts = lane.counts
         lane.terms = []
         lane.counts = []
