@@ -18,3 +18,16 @@ int semblance_move_pages(void *from, size_t length, void *to) {
   return -1;
 #endif
 }
+
+void *semblance_grow_mapping(void *base, size_t length, size_t new_length) {
+#if defined(__linux__)
+  void *grown = mremap(base, length, new_length, MREMAP_MAYMOVE);
+  return grown == MAP_FAILED ? NULL : grown;
+#else
+  (void)base;
+  (void)length;
+  (void)new_length;
+  errno = ENOTSUP;
+  return NULL;
+#endif
+}

@@ -145,6 +145,12 @@ int semblance_set_direct_io(int descriptor, int enabled);
 /// must be page-aligned. Returns 0, or -1 with errno set (ENOTSUP elsewhere than Linux).
 int semblance_move_pages(void *from, size_t length, void *to);
 
+/// Grows the anonymous mapping at `base` from `length` to `new_length` bytes, moving it if
+/// needed, without copying its pages (Linux `mremap` with MREMAP_MAYMOVE); the added bytes
+/// read as zero. Returns the mapping's new address, or NULL with errno set (ENOTSUP elsewhere
+/// than Linux), in which case the old mapping is unchanged.
+void *semblance_grow_mapping(void *base, size_t length, size_t new_length);
+
 /// Which kernels the selection functions above use: 1 for AVX-512, 0 for the portable loop.
 /// `semblance_use_vector_kernels(0)` forces the portable loops, and the table-driven CRC-32
 /// instead of folding (for tests); `semblance_use_vector_kernels(1)` restores the processor's

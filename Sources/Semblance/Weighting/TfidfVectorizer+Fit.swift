@@ -223,6 +223,24 @@ extension TfidfVectorizer {
       return new
     }
 
+    /// `columns[map[i]]` for every `i`, on all cores.
+    static func columns(of map: [Int32], in columns: [Int32]) -> [Int32] {
+      let tasks = map.count < 1 << 16 ? 1 : processorCount * 4
+      return [Int32](unsafeUninitializedCapacity: map.count) { output, initialized in
+        let shared = UnsafeSendable(output)
+        map.withUnsafeBufferPointer { map in
+          columns.withUnsafeBufferPointer { columns in
+            parallelForEach(chunks: tasks) { task in
+              for index in chunkRange(task, of: tasks, count: map.count) {
+                shared.value[index] = columns[Int(map[index])]
+              }
+            }
+          }
+        }
+        initialized = map.count
+      }
+    }
+
     /// Each word's position in the byte order of all of them, on all cores. Each word carries
     /// its first eight bytes as a big-endian integer (zero-padded), so nearly every comparison
     /// is one integer compare, and only words whose prefixes tie are compared in the arena.
@@ -382,14 +400,18 @@ extension TfidfVectorizer {
       // 5. Weight and normalise every row, in parallel over the lanes, and put the rows back
       //    in corpus order.
       let sublinearTF = configuration.sublinearTF
+      // The lanes' own pair ids straight to columns: one lookup per entry instead of two
+      // dependent ones, and local pair ids run in order of first use, so consecutive entries
+      // mostly read neighbouring slots. Each map is built on all cores before the lanes are
+      // weighed: with two lanes only the second has one, and building it inside its lane's
+      // task left the other core idle for as long.
+      let lanePairColumns: [[Int32]?] = pairs.laneMaps.map { map in
+        map.map { Self.columns(of: $0, in: pairColumn) }
+      }
       let blocks = parallelMap(chunks: lanes.count) { laneIndex -> RowBlock in
         let lane = lanes[laneIndex]
-        // The lane's own ids straight to columns: one lookup per entry instead of two
-        // dependent ones, and local pair ids run in order of first use, so consecutive
-        // entries mostly read neighbouring slots.
         let wordColumns = wordMaps[laneIndex].map { wordColumn[Int($0)] }
-        let pairColumns =
-          pairs.laneMaps[laneIndex].map { $0.map { pairColumn[Int($0)] } } ?? pairColumn
+        let pairColumns = lanePairColumns[laneIndex] ?? pairColumn
         let terms = lane.terms, counts = lane.counts
         lane.terms = []
         lane.counts = []
@@ -580,18 +602,19 @@ struct RowBlock {
     let values = Storage<Float>(count: nnz) { _ in }
     let targetIndices = UnsafeMutablePointer(mutating: indices.buffer.baseAddress!)
     let targetValues = UnsafeMutablePointer(mutating: values.buffer.baseAddress!)
+    // Where each run's entries go, then the copies on all cores, in pieces of at most a
+    // million entries: the target is fresh memory, whose page faults every core can take.
+    var copies: [(lane: Int, from: Int, to: Int, position: Int)] = []
     var row = 0
     var position = 0
     for (lane, count) in runs {
       let first = nextRow[lane]
       let from = rowStarts[lane][first], to = rowStarts[lane][first + count]
-      if to > from {
-        blocks[lane].indices.withUnsafeBufferPointer { source in
-          (targetIndices + position).update(from: source.baseAddress! + from, count: to - from)
-        }
-        blocks[lane].values.withUnsafeBufferPointer { source in
-          (targetValues + position).update(from: source.baseAddress! + from, count: to - from)
-        }
+      var start = from
+      while start < to {
+        let end = min(start + (1 << 20), to)
+        copies.append((lane, start, end, position + start - from))
+        start = end
       }
       for local in first..<(first + count) {
         position += rowStarts[lane][local + 1] - rowStarts[lane][local]
@@ -599,6 +622,17 @@ struct RowBlock {
         offsetsArray[row] = Int64(position)
       }
       nextRow[lane] += count
+    }
+    let targets = UnsafeSendable((targetIndices, targetValues))
+    parallelForEach(chunks: copies.count) { index in
+      let (lane, from, to, position) = copies[index]
+      let (targetIndices, targetValues) = targets.value
+      blocks[lane].indices.withUnsafeBufferPointer { source in
+        (targetIndices + position).update(from: source.baseAddress! + from, count: to - from)
+      }
+      blocks[lane].values.withUnsafeBufferPointer { source in
+        (targetValues + position).update(from: source.baseAddress! + from, count: to - from)
+      }
     }
     rowStarts = []
     return try! SparseMatrix(

@@ -1,0 +1,77 @@
+import Testing
+
+@testable import Semblance
+
+/// The bigram table against a dictionary, through many doublings in place.
+@Suite("Pair table")
+struct PairTableTests {
+  /// Counts documents of random keys (with repeats inside documents and across them) into
+  /// a table that starts at 16 slots and doubles in place about fifteen times. Every run of
+  /// slots that wraps round the table's end is put back last (`PairTable.grow`); with this
+  /// many keys at load up to 3/4 some always do.
+  @Test("counts, ids and lookups survive growth", arguments: [1, 2, 3])
+  func matchesADictionary(seed: UInt64) {
+    var generator = SeededGenerator(seed: seed)
+    let table = PairTable(minimumCapacity: 0)
+    var ids: [UInt64: Int32] = [:]
+    var documents: [UInt64: Int32] = [:]
+    var totals: [UInt64: Int64] = [:]
+    var order: [UInt64] = []
+    // A pool that grows as the corpus goes on, so that old keys recur among new ones.
+    var pool: [UInt64] = []
+    for document in 0..<4_000 {
+      let length = Int.random(in: 1...60, using: &generator)
+      table.reserve(additional: length)
+      var seen: [UInt64: Int32] = [:]
+      var touched: [Int] = []
+      for _ in 0..<length {
+        let key: UInt64
+        if !pool.isEmpty && Bool.random(using: &generator) {
+          key = pool[Int.random(in: 0..<pool.count, using: &generator)]
+        } else {
+          key = PairTable.key(
+            Int32.random(in: 0..<50_000, using: &generator),
+            Int32.random(in: 0..<50_000, using: &generator))
+          pool.append(key)
+        }
+        let weight = Int32.random(in: 1...2, using: &generator)
+        if ids[key] == nil {
+          ids[key] = Int32(order.count)
+          order.append(key)
+        }
+        seen[key, default: 0] += weight
+        let slot = table.count(key, weight: weight, document: Int32(document))
+        if slot >= 0 { touched.append(slot) }
+      }
+      #expect(touched.count == seen.count)
+      for slot in touched {
+        let key = table.entry(at: slot).key
+        let (id, count) = table.finish(slot: slot)
+        #expect(id == ids[key])
+        #expect(count == seen[key])
+        documents[key, default: 0] += 1
+        totals[key, default: 0] += Int64(count)
+      }
+    }
+    #expect(table.count == order.count)
+    #expect(table.capacity >= 1 << 14)
+    for (id, key) in order.enumerated() {
+      let slot = table.find(key)
+      #expect(slot >= 0)
+      guard slot >= 0 else { continue }
+      let entry = table.entry(at: slot)
+      #expect(entry.id == Int32(id))
+      #expect(entry.documents == documents[key])
+      #expect(entry.total == totals[key])
+    }
+    var visited = 0
+    table.forEachPair { key, id, documentCount, total in
+      visited += 1
+      #expect(ids[key] == id)
+      #expect(documents[key] == documentCount)
+      #expect(totals[key] == total)
+    }
+    #expect(visited == order.count)
+    #expect(table.find(PairTable.key(60_000, 60_000)) == -1)
+  }
+}
