@@ -28,4 +28,23 @@ struct ParallelSortTests {
       #expect(values == Array(0..<count))
     }
   }
+
+  /// The radix sort is stable: elements with equal keys keep their order. Against the
+  /// standard library's sort by (key, position), which is the one stable order. The sizes
+  /// reach past the point (65,536) where every core takes a share of each pass.
+  @Test(
+    "the radix sort gives the stable order of its keys",
+    arguments: [(0, 64), (1, 64), (2, 64), (5_000, 3), (5_000, 40), (70_001, 64), (200_000, 22)])
+  func radixSortIsStable(count: Int, keyBits: Int) {
+    var generator = SeededGenerator(seed: UInt64(count + keyBits))
+    let mask: UInt64 = keyBits == 64 ? .max : (1 << UInt64(keyBits)) - 1
+    // Keys share a high part, so some passes see one digit and are skipped.
+    let elements = (0..<count).map { index in
+      (key: 0xABC0_0000_0000_0000 | (generator.next() & mask), position: index)
+    }
+    var sorted = elements
+    sorted.radixSort { $0.key }
+    let expected = elements.sorted { ($0.key, $0.position) < ($1.key, $1.position) }
+    #expect(sorted.map(\.position) == expected.map(\.position))
+  }
 }

@@ -331,7 +331,7 @@ extension TfidfVectorizer {
         }
         keyed.removeSubrange(maxTerms...)
       }
-      keyed.parallelSort { $0.key < $1.key }
+      keyed.radixSort { $0.key }
       let order = keyed.map(\.candidate)  // the kept candidates, by column
       keyed = []
       candidates = []
