@@ -1,3 +1,5 @@
+import CSemblanceKernels
+
 extension SparseMatrix {
   /// The product of this matrix and a dense matrix, `self · b`.
   ///
@@ -145,15 +147,20 @@ extension SparseMatrix {
   }
 
   /// ``transposed(hugePages:)`` split over `tasks` row ranges.
+  ///
+  /// Each task's cursor for a column is the absolute position of that column's next entry
+  /// in the output, so a scattered entry reads one counter, not a counter and the row's
+  /// start; and the counter of the entry 16 positions ahead is asked for while this one is
+  /// written (the counters of millions of columns are far larger than the caches).
   func transposed(tasks: Int, hugePages: Bool = false) -> SparseMatrix {
     let nnz = nonzeroCount
     let parts = balancedRowRanges(parts: tasks)
     let offsets = self.offsets.buffer, indices = self.indices.buffer
     let values = self.storedValues.buffer
     // cursors[task][column]: first the task's count of that column, then its next write
-    // position in that output row, relative to the row's start.
+    // position in the output.
     let cursors = parts.map { _ in
-      let counts = UnsafeMutableBufferPointer<Int32>.allocate(capacity: columns)
+      let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: columns)
       counts.initialize(repeating: 0)
       return counts
     }
@@ -167,14 +174,14 @@ extension SparseMatrix {
       }
     }
     var starts = [Int64](repeating: 0, count: columns + 1)
+    var running = 0
     for column in 0..<columns {
-      var running: Int32 = 0
       for counts in cursors {
         let count = counts[column]
         counts[column] = running
         running += count
       }
-      starts[column + 1] = starts[column] + Int64(running)
+      starts[column + 1] = Int64(running)
     }
     let newOffsets = Storage(starts)
     let newIndices = Storage<Int32>(count: nnz, hugePages: hugePages) { _ in }
@@ -184,15 +191,21 @@ extension SparseMatrix {
         UnsafeMutablePointer(mutating: newIndices.buffer.baseAddress!),
         UnsafeMutablePointer(mutating: newValues.buffer.baseAddress!)
       ))
-    let rowStarts = newOffsets.buffer
     parallelForEach(chunks: parts.count) { task in
-      let cursor = sharedCursors.value[task]
+      let cursor = sharedCursors.value[task].baseAddress!
       let (targetIndices, targetValues) = targets.value
-      for row in parts[task] {
+      let rows = parts[task]
+      guard !rows.isEmpty else { return }
+      let end = Int(offsets[rows.upperBound])
+      let lookahead = 16
+      for row in rows {
         for position in Int(offsets[row])..<Int(offsets[row + 1]) {
+          if position + lookahead < end {
+            semblance_prefetch(cursor + Int(indices[position + lookahead]))
+          }
           let column = Int(indices[position])
-          let destination = Int(rowStarts[column]) + Int(cursor[column])
-          cursor[column] &+= 1
+          let destination = cursor[column]
+          cursor[column] = destination &+ 1
           targetIndices[destination] = Int32(row)
           targetValues[destination] = values[position]
         }
