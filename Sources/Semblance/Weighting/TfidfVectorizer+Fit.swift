@@ -296,19 +296,19 @@ extension TfidfVectorizer {
       let pairs = Self.mergePairs(lanes, wordMaps: wordMaps, keeping: keeps)
       var candidates: [Int] = []
       if countsWords { candidates += (0..<words.count).filter { keeps(wordFrequency[$0]) } }
-      if countsPairs { candidates += (0..<pairs.keptCount).lazy.map { $0 + words.count } }
+      if countsPairs { candidates += pairs.kept.indices.lazy.map { $0 + words.count } }
       guard !candidates.isEmpty else {
         throw ConfigurationError.noTermsLeft(
           papers: n, minDocumentFrequency: minimum,
           maxDocumentFrequency: configuration.maxDocumentFrequency)
       }
-      func pairKey(_ kept: Int) -> UInt64 { pairs.keys[kept] }
+      func pairKey(_ kept: Int) -> UInt64 { pairs.kept[kept].key }
       func frequency(_ candidate: Int) -> Int32 {
         candidate < words.count
-          ? wordFrequency[candidate] : pairs.documents[candidate - words.count]
+          ? wordFrequency[candidate] : pairs.kept[candidate - words.count].documents
       }
       func total(_ candidate: Int) -> Int64 {
-        candidate < words.count ? wordTotal[candidate] : pairs.totals[candidate - words.count]
+        candidate < words.count ? wordTotal[candidate] : pairs.kept[candidate - words.count].total
       }
 
       // 4. Cap the vocabulary by corpus frequency and sort it in byte order, without
@@ -355,7 +355,7 @@ extension TfidfVectorizer {
                   wordColumn[candidate] = Int32(column)
                   spellings[column] = UInt64(candidate) << 32
                 } else {
-                  pairColumn[Int(pairs.numbers[candidate - words.count])] = Int32(column)
+                  pairColumn[Int(pairs.kept[candidate - words.count].number)] = Int32(column)
                   spellings[column] = pairKey(candidate - words.count) + 1
                 }
               }

@@ -11,37 +11,17 @@ extension TfidfVectorizer.Accumulator {
     var laneMaps: [[Int32]?] = []
     /// One more than the largest global number.
     var numberCount = 0
-    /// The kept pairs: global number, key under global word ids, document frequency and
-    /// corpus total, in a deterministic order.
-    var numbers: [Int32] = []
-    var keys: [UInt64] = []
-    var documents: [Int32] = []
-    var totals: [Int64] = []
+    /// The kept pairs, in a deterministic order.
+    var kept: [Kept] = []
 
-    var keptCount: Int { numbers.count }
-
-    /// One kept pair, as a pruning task writes it.
+    /// A kept pair: its key under global word ids, corpus total, global number and document
+    /// frequency.
     struct Kept {
       var key: UInt64
       var total: Int64
       var number: Int32
       var documents: Int32
     }
-
-    mutating func keep(number: Int32, key: UInt64, documents df: Int32, total: Int64) {
-      numbers.append(number)
-      keys.append(key)
-      documents.append(df)
-      totals.append(total)
-    }
-
-    mutating func reserveCapacity(_ count: Int) {
-      numbers.reserveCapacity(count)
-      keys.reserveCapacity(count)
-      documents.reserveCapacity(count)
-      totals.reserveCapacity(count)
-    }
-
   }
 
   /// Merges the lanes' bigrams and keeps those whose document frequency `keeps` accepts;
@@ -185,13 +165,10 @@ extension TfidfVectorizer.Accumulator {
         shared.value[task] = kept
       }
     }
-    merged.reserveCapacity(keptCounts.reduce(0, +))
+    merged.kept.reserveCapacity(keptCounts.reduce(0, +))
     for (task, kept) in keptCounts.enumerated() {
-      let entries = scratch[task].pointer(to: MergedPairs.Kept.self)
-      for entry in UnsafeBufferPointer(start: entries, count: kept) {
-        merged.keep(
-          number: entry.number, key: entry.key, documents: entry.documents, total: entry.total)
-      }
+      merged.kept += UnsafeBufferPointer(
+        start: scratch[task].pointer(to: MergedPairs.Kept.self), count: kept)
     }
     // The lanes' bigram tables are the largest structure of counting; free them now.
     for lane in lanes { lane.pairs = PairTable(minimumCapacity: 0) }
@@ -253,9 +230,10 @@ extension TfidfVectorizer.Accumulator {
     merged.numberCount = (partitions.map(\.count).max() ?? 0) * partitionCount
     for (partition, table) in partitions.enumerated() {
       for (id, df) in table.documents.enumerated() where keeps(df) {
-        merged.keep(
-          number: Int32(id * partitionCount + partition), key: table.keys[id], documents: df,
-          total: table.totals[id])
+        merged.kept.append(
+          MergedPairs.Kept(
+            key: table.keys[id], total: table.totals[id],
+            number: Int32(id * partitionCount + partition), documents: df))
       }
     }
     return merged
