@@ -122,4 +122,45 @@ struct PageReserveTests {
     let probes = stride(from: 0, to: count, by: 4_099)
     #expect(probes.allSatisfy { storage[$0] == Int32(truncatingIfNeeded: $0 &* 7) })
   }
+
+  @Test("a mapped array keeps its elements through every doubling")
+  func mappedArrayGrows() {
+    func value(_ index: Int) -> UInt64 { UInt64(index) &* 0x9E37_79B9_7F4A_7C15 }
+    var array = MappedArray<UInt64>()
+    #expect(array.count == 0 && array.buffer.isEmpty)
+    // 24 MB: the first 2 MiB mapping doubles four times.
+    let count = 3_000_000
+    for index in 0..<count { array.append(value(index)) }
+    #expect(array.count == count)
+    let mismatches = (0..<count).filter { array[$0] != value($0) }
+    #expect(mismatches.isEmpty)
+    array.reserve(additional: 5_000_000)
+    #expect(array[count - 1] == value(count - 1))
+    array[17] = 42
+    array.truncate(to: 100)
+    #expect(array.count == 100)
+    let expected: [UInt64] = (0..<100).map { $0 == 17 ? 42 : value($0) }
+    #expect(Array(array.buffer) == expected)
+    array.release()
+    #expect(array.count == 0 && array.base == nil)
+  }
+
+  @Test("a released mapped array gives its written pages to the reserve")
+  func mappedArrayReleasesWrittenPages() {
+    #if os(Linux)
+    let reserve = PageReserve()
+    reserve.withReuse {
+      var array = MappedArray<UInt64>()
+      // 2,400,000 bytes in a 4 MiB mapping: 586 pages written, the rest never touched.
+      for index in 0..<300_000 { array.append(UInt64(index) | 1) }
+      array.release(to: reserve)
+      #expect(array.count == 0)
+      let written = 586 * AnonymousMemory.pageSize
+      #expect(reserve.statistics == (reserved: written, reused: 0))
+      let next = AnonymousMemory(byteCount: 4 * Self.megabyte, reserve: reserve)
+      #expect(reserve.statistics == (reserved: 0, reused: written))
+      #expect(Self.isZero(next, count: next.byteCount))
+    }
+    #endif
+  }
 }

@@ -174,7 +174,9 @@ final class PageReserve: @unchecked Sendable {
     return base
   }
 
-  /// Puts a mapping made by ``map(_:hugePages:)`` on the list inside a scope, or unmaps it.
+  /// Puts a mapping on the list inside a scope, or unmaps it: one made by
+  /// ``map(_:hugePages:)``, or any other page-aligned anonymous mapping of whole pages that
+  /// its caller gives up.
   func release(_ base: UnsafeMutableRawPointer, byteCount: Int) {
     let kept = lock.withLock {
       guard scopes > 0 else { return false }

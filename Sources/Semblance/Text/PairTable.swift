@@ -52,7 +52,14 @@ final class PairTable {
     mask = capacity - 1
   }
 
-  deinit { munmap(slots, PairTable.byteCount(mask + 1)) }
+  /// Inside a ``PageReserve/withReuse(_:)`` scope the pages go on to the next large mapping.
+  deinit {
+    #if os(Linux)
+    PageReserve.shared.release(UnsafeMutableRawPointer(slots), byteCount: PairTable.byteCount(mask + 1))
+    #else
+    munmap(slots, PairTable.byteCount(mask + 1))
+    #endif
+  }
 
   /// The bytes mapped for `capacity` slots: whole pages.
   private static func byteCount(_ capacity: Int) -> Int {

@@ -46,11 +46,19 @@ extension TfidfVectorizer {
       var pairs = PairTable()
       var wordFrequency: [Int32] = []
       var wordTotal: [Int64] = []
-      /// Per paper: the end of its entries in `terms` / `counts`.
+      /// Per paper: the end of its entries in `entries`.
       var documentEnds: [Int] = []
-      /// A word id, or a pair id with `pairFlag` set.
-      var terms: [Int32] = []
-      var counts: [Int32] = []
+      /// Every paper's terms and counts, paper after paper (``entry(term:count:)``).
+      var entries = MappedArray<UInt64>()
+
+      deinit { entries.release() }
+    }
+
+    /// A paper's count of a term: the term in the upper half (a word id, or a pair id with
+    /// `pairFlag` set), the count in the lower.
+    @inline(__always)
+    static func entry(term: Int32, count: Int32) -> UInt64 {
+      UInt64(UInt32(bitPattern: term)) << 32 | UInt64(UInt32(bitPattern: count))
     }
 
     static let pairFlag = Int32.min
@@ -87,10 +95,10 @@ extension TfidfVectorizer {
       // access to a class's stored property is checked for exclusivity at run time, which
       // cost more than the hashing on the per-token path.
       var words = lane.words, wordFrequency = lane.wordFrequency, wordTotal = lane.wordTotal
-      var documentEnds = lane.documentEnds, terms = lane.terms, counts = lane.counts
+      var documentEnds = lane.documentEnds, entries = lane.entries
       lane.words = TermTable(minimumCapacity: 0)
       (lane.wordFrequency, lane.wordTotal, lane.documentEnds) = ([], [], [])
-      (lane.terms, lane.counts) = ([], [])
+      lane.entries = MappedArray()
       defer {
         // The per-word arrays run ahead of the table by up to a segment's tokens.
         wordFrequency.removeSubrange(words.count...)
@@ -98,7 +106,7 @@ extension TfidfVectorizer {
         lane.words = words
         (lane.wordFrequency, lane.wordTotal) = (wordFrequency, wordTotal)
         lane.documentEnds = documentEnds
-        (lane.terms, lane.counts) = (terms, counts)
+        lane.entries = entries
       }
       // Scratch per word and per token as pointers: arrays captured by the per-segment
       // closure cost reference counting and a uniqueness check in every segment.
@@ -195,19 +203,18 @@ extension TfidfVectorizer {
             }
           }
         }
+        entries.reserve(additional: touchedWordCount + touchedPairCount)
         for id in UnsafeBufferPointer(start: touchedWords, count: touchedWordCount) {
           let count = wordCount[Int(id)]
-          terms.append(id)
-          counts.append(count)
+          entries.append(entry(term: id, count: count))
           wordFrequency[Int(id)] += 1
           wordTotal[Int(id)] += Int64(count)
         }
         for slot in UnsafeBufferPointer(start: touchedPairs, count: touchedPairCount) {
           let (id, count) = pairs.finish(slot: slot)
-          terms.append(id | pairFlag)
-          counts.append(count)
+          entries.append(entry(term: id | pairFlag, count: count))
         }
-        documentEnds.append(terms.count)
+        documentEnds.append(entries.count)
       }
     }
 
@@ -256,11 +263,20 @@ extension TfidfVectorizer {
       return rank
     }
 
-    /// Prunes and sorts the vocabulary, computes idf and weights every counted paper.
+    /// Prunes and sorts the vocabulary, computes idf and weights every counted paper. It
+    /// frees the lanes' counts as it goes, so it is called once.
     ///
     /// - Throws: `ConfigurationError.emptyCorpus` when no paper was added, `.noTerms` or
     ///   `.noTermsLeft` when pruning leaves nothing.
-    consuming func finish() throws -> (vectorizer: TfidfVectorizer, matrix: SparseMatrix) {
+    func finish() throws -> (vectorizer: TfidfVectorizer, matrix: SparseMatrix) {
+      // The bigram tables, freed after the merge, and the counts give their pages to the
+      // matrix (see ``PageReserve``): on a virtual machine whose host reclaims freed memory,
+      // fresh pages cost far more than recycled ones.
+      try PageReserve.shared.withReuse { try weighAll() }
+    }
+
+    /// ``finish()``'s work.
+    private func weighAll() throws -> (vectorizer: TfidfVectorizer, matrix: SparseMatrix) {
       let n = paperCount
       guard n > 0 else { throw ConfigurationError.emptyCorpus }
       let countsWords = configuration.analyzer.ngramRange.contains(1)
@@ -284,6 +300,8 @@ extension TfidfVectorizer {
           wordMap[local] = id
         }
         wordMaps.append(wordMap)
+        lane.words = TermTable(minimumCapacity: 0)
+        (lane.wordFrequency, lane.wordTotal) = ([], [])
       }
       guard words.count > 0 else { throw ConfigurationError.noTerms(papers: n) }
 
@@ -408,47 +426,62 @@ extension TfidfVectorizer {
       let lanePairColumns: [[Int32]?] = pairs.laneMaps.map { map in
         map.map { Self.columns(of: $0, in: pairColumn) }
       }
-      let blocks = parallelMap(chunks: lanes.count) { laneIndex -> RowBlock in
-        let lane = lanes[laneIndex]
+      // Each lane's rows are written over its own counts, which they never outrun (pruning
+      // only drops entries), so weighting takes no new memory.
+      let laneRows = UnsafeSendable(lanes)
+      let rowLengths = parallelMap(chunks: lanes.count) { laneIndex -> [Int] in
+        let lane = laneRows.value[laneIndex]
         let wordColumns = wordMaps[laneIndex].map { wordColumn[Int($0)] }
         let pairColumns = lanePairColumns[laneIndex] ?? pairColumn
-        let terms = lane.terms, counts = lane.counts
-        lane.terms = []
-        lane.counts = []
-        var block = RowBlock()
-        // Pruning keeps most entries: room for all of them spares the regrowth copies.
-        block.reserveCapacity(rows: lane.documentEnds.count, entries: terms.count)
-        var start = 0
-        var entries: [UInt64] = []
+        let entries = lane.entries
+        var lengths: [Int] = []
+        lengths.reserveCapacity(lane.documentEnds.count)
+        var start = 0, written = 0
+        var row: [UInt64] = [], values: [Float] = [], scratch: [Double] = []
         wordColumns.withUnsafeBufferPointer { wordColumns in
           pairColumns.withUnsafeBufferPointer { pairColumns in
             for end in lane.documentEnds {
-              entries.removeAll(keepingCapacity: true)
+              row.removeAll(keepingCapacity: true)
               for position in start..<end {
                 // The column maps are far larger than the caches: ask for the entry a few
                 // positions ahead while this one is weighed.
-                if position + 16 < terms.count {
-                  let ahead = terms[position + 16]
+                if position + 16 < entries.count {
+                  let ahead = Int32(truncatingIfNeeded: entries[position + 16] >> 32)
                   semblance_prefetch(
                     ahead < 0
                       ? UnsafeRawPointer(pairColumns.baseAddress! + Int(ahead & Int32.max))
                       : UnsafeRawPointer(wordColumns.baseAddress! + Int(ahead)))
                 }
-                let term = terms[position]
+                let entry = entries[position]
+                let term = Int32(truncatingIfNeeded: entry >> 32)
                 let column =
                   term < 0 ? pairColumns[Int(term & Int32.max)] : wordColumns[Int(term)]
                 if column >= 0 {
-                  entries.append(RowBlock.entry(column: column, count: counts[position]))
+                  row.append(
+                    RowBlock.entry(column: column, count: Int32(truncatingIfNeeded: entry)))
                 }
               }
-              block.append(entries: &entries, idf: idf.buffer, sublinearTF: sublinearTF)
+              RowBlock.weigh(
+                &row, idf: idf.buffer, sublinearTF: sublinearTF, values: &values,
+                scratch: &scratch)
+              for (entry, value) in zip(row, values) {
+                entries[written] = entry & 0xFFFF_FFFF_0000_0000 | UInt64(value.bitPattern)
+                written += 1
+              }
+              lengths.append(row.count)
               start = end
             }
           }
         }
-        return block
+        return lengths
       }
-      let matrix = RowBlock.assemble(blocks, runs: runs, columns: order.count)
+      let matrix = RowBlock.assemble(
+        lanes: zip(lanes, rowLengths).map { (entries: $0.entries.buffer, rowLengths: $1) },
+        runs: runs, columns: order.count)
+      for lane in lanes {
+        lane.entries.release()
+        lane.documentEnds = []
+      }
       let vectorizer = TfidfVectorizer(
         configuration: configuration, analyzer: analyzer,
         vocabulary: Vocabulary(terms: terms), idf: idf)
@@ -521,8 +554,9 @@ struct RowBlock {
   var indices: [Int32] = []
   var values: [Float] = []
 
-  /// The row's weights before normalisation, kept in double precision between the passes.
+  /// Scratch for ``weigh(_:idf:sublinearTF:values:scratch:)``.
   private var weights: [Double] = []
+  private var rowValues: [Float] = []
 
   /// `1 + ln(count)` for the counts most terms have, computed once: two logarithms per
   /// non-zero were a fifth of weighting's time.
@@ -555,6 +589,20 @@ struct RowBlock {
   mutating func append(
     entries: inout [UInt64], idf: UnsafeBufferPointer<Float>, sublinearTF: Bool
   ) {
+    RowBlock.weigh(
+      &entries, idf: idf, sublinearTF: sublinearTF, values: &rowValues, scratch: &weights)
+    for entry in entries { indices.append(Int32(truncatingIfNeeded: entry >> 32)) }
+    values.append(contentsOf: rowValues)
+    rowLengths.append(entries.count)
+  }
+
+  /// Sorts one row's entries (``entry(column:count:)``, one per column) by column, and sets
+  /// `values` to their weights, normalised to unit length; `scratch` keeps the weights in
+  /// double precision between the passes.
+  static func weigh(
+    _ entries: inout [UInt64], idf: UnsafeBufferPointer<Float>, sublinearTF: Bool,
+    values: inout [Float], scratch weights: inout [Double]
+  ) {
     // The entries' columns are distinct: sorting by the upper halves alone orders them.
     entries.withUnsafeMutableBufferPointer {
       if let base = $0.baseAddress { semblance_sort_row_entries(base, $0.count) }
@@ -576,34 +624,36 @@ struct RowBlock {
       let count = Int32(truncatingIfNeeded: entry)
       let weight = RowBlock.termFrequency(count, sublinear: sublinearTF) * Double(idf[Int(column)])
       squares += weight * weight
-      indices.append(column)
       weights.append(weight)
     }
     let scale = squares > 0 ? 1 / squares.squareRoot() : 1
-    for weight in weights { values.append(Float(squares > 0 ? weight * scale : weight)) }
-    rowLengths.append(entries.count)
+    values.removeAll(keepingCapacity: true)
+    for weight in weights { values.append(Float(weight * scale)) }
   }
 
-  /// Interleaves blocks of rows into one matrix: `runs` lists, in output order, which block
+  /// Interleaves lanes of rows into one matrix. Each lane's rows lie one after another in
+  /// `entries`, each entry a column in the upper half and the bits of a `Float` value in the
+  /// lower, and `rowLengths` gives their lengths; `runs` lists, in output order, which lane
   /// the next rows come from and how many.
   static func assemble(
-    _ blocks: [RowBlock], runs: [(lane: Int, count: Int)], columns: Int
+    lanes: [(entries: UnsafeMutableBufferPointer<UInt64>, rowLengths: [Int])],
+    runs: [(lane: Int, count: Int)], columns: Int
   ) -> SparseMatrix {
-    var rowStarts = blocks.map { block in
-      var starts = [Int](repeating: 0, count: block.rowLengths.count + 1)
-      for (row, length) in block.rowLengths.enumerated() { starts[row + 1] = starts[row] + length }
+    var rowStarts = lanes.map { lane in
+      var starts = [Int](repeating: 0, count: lane.rowLengths.count + 1)
+      for (row, length) in lane.rowLengths.enumerated() { starts[row + 1] = starts[row] + length }
       return starts
     }
     let rows = runs.reduce(0) { $0 + $1.count }
-    let nnz = blocks.reduce(0) { $0 + $1.indices.count }
-    var nextRow = [Int](repeating: 0, count: blocks.count)
+    let nnz = rowStarts.reduce(0) { $0 + $1.last! }
+    var nextRow = [Int](repeating: 0, count: lanes.count)
     var offsetsArray = [Int64](repeating: 0, count: rows + 1)
     let indices = Storage<Int32>(count: nnz) { _ in }
     let values = Storage<Float>(count: nnz) { _ in }
     let targetIndices = UnsafeMutablePointer(mutating: indices.buffer.baseAddress!)
     let targetValues = UnsafeMutablePointer(mutating: values.buffer.baseAddress!)
     // Where each run's entries go, then the copies on all cores, in pieces of at most a
-    // million entries: the target is fresh memory, whose page faults every core can take.
+    // million entries: the target may be fresh memory, whose page faults every core can take.
     var copies: [(lane: Int, from: Int, to: Int, position: Int)] = []
     var row = 0
     var position = 0
@@ -623,15 +673,15 @@ struct RowBlock {
       }
       nextRow[lane] += count
     }
-    let targets = UnsafeSendable((targetIndices, targetValues))
+    let targets = UnsafeSendable((targetIndices, targetValues, lanes.map(\.entries)))
     parallelForEach(chunks: copies.count) { index in
       let (lane, from, to, position) = copies[index]
-      let (targetIndices, targetValues) = targets.value
-      blocks[lane].indices.withUnsafeBufferPointer { source in
-        (targetIndices + position).update(from: source.baseAddress! + from, count: to - from)
-      }
-      blocks[lane].values.withUnsafeBufferPointer { source in
-        (targetValues + position).update(from: source.baseAddress! + from, count: to - from)
+      let (targetIndices, targetValues, sources) = targets.value
+      let source = sources[lane]
+      for offset in 0..<(to - from) {
+        let entry = source[from + offset]
+        targetIndices[position + offset] = Int32(truncatingIfNeeded: entry >> 32)
+        targetValues[position + offset] = Float(bitPattern: UInt32(truncatingIfNeeded: entry))
       }
     }
     rowStarts = []
