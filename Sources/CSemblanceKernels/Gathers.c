@@ -11,6 +11,14 @@
 
 #define GATHER_TARGET __attribute__((target("avx512f")))
 #define PREFETCH_DISTANCE 16
+// The bfloat16 gathers read one random 64-byte row per entry, so the memory system's
+// parallelism bounds them. A prefetch into L1 holds one of the core's few L1 miss buffers
+// until its line arrives; one into L2 only (locality 1: prefetcht2) does not, so more rows
+// are in flight and they can be asked for further ahead. In a stand-alone loop over 80
+// million uniformly random rows of 244 MB on both cores: 10.2-10.5 ns an entry with L1
+// prefetches 16 ahead, 6.4-6.9 ns with L2 prefetches 32 ahead.
+#define BF16_PREFETCH_DISTANCE 32
+#define BF16_PREFETCH_LOCALITY 1
 
 // bfloat16 rows: word 4g + i holds column 8g + i in its low half and column 8g + 4 + i in its
 // high half, so the low halves of a 512-bit load are columns {0-3, 8-11, 16-19, 24-27} and the
@@ -47,14 +55,17 @@ static int gather_bf16_avx512(
   const __m512i second_half =
       _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
   const int64_t limit = offsets[last];
-  for (int64_t p = offsets[first]; p < offsets[first] + PREFETCH_DISTANCE && p < limit; p++) {
-    __builtin_prefetch(source + (size_t)indices[p] * bytes, 0, 3);
+  for (int64_t p = offsets[first]; p < offsets[first] + BF16_PREFETCH_DISTANCE && p < limit;
+       p++) {
+    __builtin_prefetch(source + (size_t)indices[p] * bytes, 0, BF16_PREFETCH_LOCALITY);
   }
   for (size_t row = first; row < last; row++) {
     __m512 low = _mm512_setzero_ps(), high = _mm512_setzero_ps();
     for (int64_t p = offsets[row]; p < offsets[row + 1]; p++) {
-      if (p + PREFETCH_DISTANCE < limit) {
-        __builtin_prefetch(source + (size_t)indices[p + PREFETCH_DISTANCE] * bytes, 0, 3);
+      if (p + BF16_PREFETCH_DISTANCE < limit) {
+        __builtin_prefetch(
+            source + (size_t)indices[p + BF16_PREFETCH_DISTANCE] * bytes, 0,
+            BF16_PREFETCH_LOCALITY);
       }
       __m512i packed = _mm512_maskz_loadu_epi32(words, source + (size_t)indices[p] * bytes);
       __m512 value = _mm512_set1_ps(values[p]);
