@@ -92,8 +92,7 @@ static int gather_bf16_avx512(
   return 1;
 }
 
-// Float32 rows of `VECTORS` × 16 floats: the sums stay in registers for a fixed count. Rows
-// are prefetched into L2 only, as the bfloat16 rows are (see BF16_PREFETCH_LOCALITY).
+// Float32 rows of `VECTORS` × 16 floats: the sums stay in registers for a fixed count.
 #define DEFINE_GATHER_F32(VECTORS)                                                            \
   GATHER_TARGET                                                                               \
   static void gather_f32_##VECTORS(                                                           \
@@ -108,7 +107,7 @@ static int gather_bf16_avx512(
         if (p + PREFETCH_DISTANCE < limit) {                                                  \
           const char *ahead =                                                                 \
               (const char *)(source + (size_t)indices[p + PREFETCH_DISTANCE] * source_stride); \
-          for (int line = 0; line < VECTORS; line++) __builtin_prefetch(ahead + 64 * line, 0, 1); \
+          for (int line = 0; line < VECTORS; line++) __builtin_prefetch(ahead + 64 * line, 0, 3); \
         }                                                                                     \
         const float *x = source + (size_t)indices[p] * source_stride;                         \
         __m512 value = _mm512_set1_ps(values[p]);                                             \
