@@ -554,7 +554,8 @@ extension TfidfVectorizer {
   }
 }
 
-/// Rows of a CSR matrix under construction.
+/// Rows of a CSR matrix under construction (`transform`'s), and the weighting and assembly
+/// that the fit's lanes share with it.
 struct RowBlock {
   var rowLengths: [Int] = []
   var indices: [Int32] = []
@@ -576,12 +577,6 @@ struct RowBlock {
 
   /// How many entries ahead weighting asks for an idf.
   private static let idfLookahead = 8
-
-  mutating func reserveCapacity(rows: Int, entries: Int) {
-    rowLengths.reserveCapacity(rows)
-    indices.reserveCapacity(entries)
-    values.reserveCapacity(entries)
-  }
 
   /// A row entry for ``append(entries:idf:sublinearTF:)``: the column in the upper half,
   /// the count in the lower, so that sorting entries as integers sorts them by column.
