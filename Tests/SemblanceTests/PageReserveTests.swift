@@ -137,10 +137,8 @@ struct PageReserveTests {
     array.reserve(additional: 5_000_000)
     #expect(array[count - 1] == value(count - 1))
     array[17] = 42
-    array.truncate(to: 100)
-    #expect(array.count == 100)
     let expected: [UInt64] = (0..<100).map { $0 == 17 ? 42 : value($0) }
-    #expect(Array(array.buffer) == expected)
+    #expect(Array(array.buffer.prefix(100)) == expected)
     array.release()
     #expect(array.count == 0 && array.base == nil)
   }

@@ -76,6 +76,21 @@ final class AnonymousMemory: @unchecked Sendable {
     }
     return mapped
   }
+
+  /// Extends the private anonymous mapping at `base` (made by ``mapFresh(_:)``) from
+  /// `oldSize` to `newSize` bytes, keeping its contents, and returns its new address; the
+  /// added bytes are zero. On Linux the mapping grows in place, or moves, without copying a
+  /// page (`mremap`), so only the added pages become new memory; elsewhere it is copied into
+  /// a new mapping and the old one is unmapped.
+  static func extendFresh(
+    _ base: UnsafeMutableRawPointer, from oldSize: Int, to newSize: Int
+  ) -> UnsafeMutableRawPointer {
+    if let grown = semblance_grow_mapping(base, oldSize, newSize) { return grown }
+    let fresh = mapFresh(newSize)
+    fresh.copyMemory(from: base, byteCount: oldSize)
+    munmap(base, oldSize)
+    return fresh
+  }
 }
 
 /// Pages released by large ``AnonymousMemory`` mappings during a build, handed to the next

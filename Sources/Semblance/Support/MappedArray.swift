@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CSemblanceKernels
 
 /// An append-only array of trivial values in an anonymous mapping that grows without copying.
 ///
@@ -53,12 +52,6 @@ struct MappedArray<Element: BitwiseCopyable> {
     }
   }
 
-  /// Keeps the first `newCount` elements (at most `count`); the memory stays mapped.
-  mutating func truncate(to newCount: Int) {
-    precondition(newCount >= 0 && newCount <= count, "truncation out of range")
-    count = newCount
-  }
-
   /// The elements, valid until the array grows or is released.
   var buffer: UnsafeMutableBufferPointer<Element> {
     UnsafeMutableBufferPointer(start: base, count: count)
@@ -69,18 +62,10 @@ struct MappedArray<Element: BitwiseCopyable> {
     let stride = MemoryLayout<Element>.stride
     var bytes = max(byteCount, MappedArray.initialByteCount)
     while bytes / stride < minimum { bytes *= 2 }
-    if let old = base {
-      if let grown = semblance_grow_mapping(old, byteCount, bytes) {
-        base = grown.assumingMemoryBound(to: Element.self)
-      } else {
-        let fresh = AnonymousMemory.mapFresh(bytes)
-        fresh.copyMemory(from: old, byteCount: count * stride)
-        munmap(old, byteCount)
-        base = fresh.assumingMemoryBound(to: Element.self)
-      }
-    } else {
-      base = AnonymousMemory.mapFresh(bytes).assumingMemoryBound(to: Element.self)
-    }
+    let grown =
+      base.map { AnonymousMemory.extendFresh($0, from: byteCount, to: bytes) }
+      ?? AnonymousMemory.mapFresh(bytes)
+    base = grown.assumingMemoryBound(to: Element.self)
     byteCount = bytes
     capacity = bytes / stride
   }

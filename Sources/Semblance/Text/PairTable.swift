@@ -218,15 +218,9 @@ final class PairTable {
   private func grow() {
     let oldCapacity = mask + 1, capacity = oldCapacity * 2
     let oldBytes = PairTable.byteCount(oldCapacity), bytes = PairTable.byteCount(capacity)
-    if let grown = semblance_grow_mapping(slots, oldBytes, bytes) {
-      PairTable.faultIn(grown + oldBytes, byteCount: bytes - oldBytes)
-      slots = grown.assumingMemoryBound(to: Slot.self)
-    } else {
-      let grown = PairTable.map(bytes)
-      grown.copyMemory(from: slots, byteCount: oldBytes)
-      munmap(slots, oldBytes)
-      slots = grown.assumingMemoryBound(to: Slot.self)
-    }
+    let grown = AnonymousMemory.extendFresh(slots, from: oldBytes, to: bytes)
+    PairTable.faultIn(grown + oldBytes, byteCount: bytes - oldBytes)
+    slots = grown.assumingMemoryBound(to: Slot.self)
     mask = capacity - 1
     // The load is at most 3/4, so the old half has an empty slot.
     var start = 0

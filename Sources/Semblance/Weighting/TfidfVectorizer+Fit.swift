@@ -434,9 +434,8 @@ extension TfidfVectorizer {
       }
       // Each lane's rows are written over its own counts, which they never outrun (pruning
       // only drops entries), so weighting takes no new memory.
-      let laneRows = UnsafeSendable(lanes)
       let rowLengths = parallelMap(chunks: lanes.count) { laneIndex -> [Int] in
-        let lane = laneRows.value[laneIndex]
+        let lane = lanes[laneIndex]
         let wordColumns = wordMaps[laneIndex].map { wordColumn[Int($0)] }
         let pairColumns = lanePairColumns[laneIndex] ?? pairColumn
         let entries = lane.entries
