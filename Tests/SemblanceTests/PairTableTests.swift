@@ -6,7 +6,8 @@ import Testing
 @Suite("Pair table")
 struct PairTableTests {
   /// Counts documents of random keys (with repeats inside documents and across them) into
-  /// a table that starts at 16 slots and doubles in place about fifteen times. Every run of
+  /// a table that starts at 16 slots and doubles in place about fifteen times, with each
+  /// document's counts in a ``PaperPairs``. Every run of
   /// slots that wraps round the table's end is put back last (`PairTable.grow`); with this
   /// many keys at load up to 3/4 some always do.
   @Test("counts, ids and lookups survive growth", arguments: [1, 2, 3])
@@ -15,15 +16,17 @@ struct PairTableTests {
     let table = PairTable(minimumCapacity: 0)
     var ids: [UInt64: Int32] = [:]
     var documents: [UInt64: Int32] = [:]
-    var totals: [UInt64: Int64] = [:]
+    var paper = PaperPairs()
+    defer { paper.deallocate() }
     var order: [UInt64] = []
     // A pool that grows as the corpus goes on, so that old keys recur among new ones.
     var pool: [UInt64] = []
-    for document in 0..<4_000 {
+    for _ in 0..<4_000 {
       let length = Int.random(in: 1...60, using: &generator)
       table.reserve(additional: length)
+      paper.reserve(length)
       var seen: [UInt64: Int32] = [:]
-      var touched: [Int] = []
+      var firstSeen: [UInt64] = []
       for _ in 0..<length {
         let key: UInt64
         if !pool.isEmpty && Bool.random(using: &generator) {
@@ -39,19 +42,21 @@ struct PairTableTests {
           ids[key] = Int32(order.count)
           order.append(key)
         }
+        if seen[key] == nil { firstSeen.append(key) }
         seen[key, default: 0] += weight
-        let slot = table.count(key, weight: weight, document: Int32(document))
-        if slot >= 0 { touched.append(slot) }
+        paper.add(slot: table.slot(for: key), weight: weight)
       }
-      #expect(touched.count == seen.count)
-      for slot in touched {
-        let key = table.entry(at: slot).key
-        let (id, count) = table.finish(slot: slot)
+      // The paper's pairs, in order of first occurrence, with their counts.
+      #expect(paper.count == seen.count)
+      for index in 0..<paper.count {
+        let key = table.entry(at: paper.slots[index]).key
+        #expect(key == firstSeen[index])
+        let id = table.finish(slot: paper.slots[index])
         #expect(id == ids[key])
-        #expect(count == seen[key])
+        #expect(paper.counts[index] == seen[key])
         documents[key, default: 0] += 1
-        totals[key, default: 0] += Int64(count)
       }
+      paper.removeAll()
     }
     #expect(table.count == order.count)
     #expect(table.capacity >= 1 << 14)
@@ -62,14 +67,12 @@ struct PairTableTests {
       let entry = table.entry(at: slot)
       #expect(entry.id == Int32(id))
       #expect(entry.documents == documents[key])
-      #expect(entry.total == totals[key])
     }
     var visited = 0
-    table.forEachPair { key, id, documentCount, total in
+    table.forEachPair { key, id, documentCount in
       visited += 1
       #expect(ids[key] == id)
       #expect(documents[key] == documentCount)
-      #expect(totals[key] == total)
     }
     #expect(visited == order.count)
     #expect(table.find(PairTable.key(60_000, 60_000)) == -1)

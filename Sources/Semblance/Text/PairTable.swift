@@ -10,10 +10,13 @@ import CSemblanceKernels
 ///
 /// Keying bigrams by the ids of their two words instead of by their bytes makes counting
 /// them an integer hash per occurrence; the bigram's text is built only for the few that
-/// survive pruning. Each 32-byte slot holds everything counting needs — the key, the id, the
-/// count in the current document, the number of documents and the corpus total — so an
-/// occurrence costs one cache line, and ``touch(_:)`` lets a caller start the loads of a
-/// whole segment's slots at once instead of waiting for each miss in turn.
+/// survive pruning. Each 16-byte slot holds the key, the id and the number of documents, so
+/// an occurrence costs one cache line, and ``touch(_:)`` lets a caller start the loads of a
+/// whole segment's slots at once instead of waiting for each miss in turn. A paper's counts
+/// are kept apart, by slot, in a ``PaperPairs`` that stays in the first-level cache, and
+/// corpus totals (which only a `maxTerms` cap needs) are not kept: slots of 32 bytes that
+/// held both made a table twice the size, whose fresh pages cost more than the paper's
+/// table does (Docs/Benchmarks.md).
 ///
 /// The slots are an anonymous mapping in which an all-zero slot is empty, and the table
 /// doubles in place (``grow()``): the mapping is extended without copying, and the pairs are
@@ -31,19 +34,14 @@ final class PairTable {
     var key: UInt64
     /// The pair's id plus one; 0 marks an empty slot, so zeroed memory is an empty table.
     var tag: Int32
-    /// The document that `count` belongs to (-1: none yet).
-    var document: Int32
-    var count: Int32
     /// Documents that contain the pair.
     var documents: Int32
-    /// The pair's weighted count over all documents.
-    var total: Int64
 
     /// The pair's id; negative for an empty slot.
     var id: Int32 { tag &- 1 }
   }
 
-  private static let empty = Slot(key: 0, tag: 0, document: 0, count: 0, documents: 0, total: 0)
+  private static let empty = Slot(key: 0, tag: 0, documents: 0)
 
   init(minimumCapacity: Int = 1024) {
     var capacity = 16
@@ -103,7 +101,7 @@ final class PairTable {
   }
 
   /// Asks for the home slot of `key`, so that a loop of touches starts the cache misses of
-  /// a whole segment before a loop of ``count(_:weight:document:)`` needs them. A prefetch
+  /// a whole segment before a loop of ``slot(for:)`` needs them. A prefetch
   /// retires at once, so the misses in flight are bounded by the memory system, not by the
   /// instructions waiting on them.
   @inline(__always)
@@ -112,7 +110,7 @@ final class PairTable {
   }
 
   /// Grows the table, if needed, so that `additional` new keys fit without growing again:
-  /// slot positions returned by ``count(_:weight:document:)`` stay valid until then.
+  /// slot positions returned by ``slot(for:)`` stay valid until then.
   @inline(__always)
   func reserve(additional: Int) {
     // Load factor at most 3/4: integer keys probe linearly, and memory matters at scale.
@@ -121,7 +119,7 @@ final class PairTable {
 
   /// The slot of `key`, inserting it when absent. Growth must have been reserved.
   @inline(__always)
-  private func slot(of key: UInt64) -> Int {
+  func slot(for key: UInt64) -> Int {
     var slot = Int(truncatingIfNeeded: PairTable.hash(key)) & mask
     while true {
       let entry = slots[slot]
@@ -129,35 +127,16 @@ final class PairTable {
       if entry.key == key { return slot }
       slot = (slot + 1) & mask
     }
-    slots[slot] = Slot(
-      key: key, tag: Int32(truncatingIfNeeded: count + 1), document: -1, count: 0, documents: 0,
-      total: 0)
+    slots[slot] = Slot(key: key, tag: Int32(truncatingIfNeeded: count + 1), documents: 0)
     count += 1
     return slot
   }
 
-  /// Adds `weight` to the count of `key` in `document` and returns the pair's slot when this
-  /// is its first occurrence in that document, or -1. Room must have been reserved.
+  /// Counts one more document that contains the pair at `slot`, and returns the pair's id.
   @inline(__always)
-  func count(_ key: UInt64, weight: Int32, document: Int32) -> Int {
-    let slot = slot(of: key)
-    if slots[slot].document != document {
-      slots[slot].document = document
-      slots[slot].count = weight
-      return slot
-    }
-    slots[slot].count = slots[slot].count.saturatingAdd(weight)
-    return -1
-  }
-
-  /// Closes the current document's count at `slot`: returns the pair's id and count, and
-  /// adds them to its document frequency and total.
-  @inline(__always)
-  func finish(slot: Int) -> (id: Int32, count: Int32) {
-    let entry = slots[slot]
+  func finish(slot: Int) -> Int32 {
     slots[slot].documents += 1
-    slots[slot].total += Int64(entry.count)
-    return (entry.id, entry.count)
+    return slots[slot].id
   }
 
   /// The number of slots; ``entry(at:)`` reads any of them.
@@ -179,12 +158,11 @@ final class PairTable {
     }
   }
 
-  /// Adds another table's document frequency and total of the pair at `slot`, and returns
-  /// the pair's id. Tasks may call it at the same time for different slots.
+  /// Adds another table's document frequency of the pair at `slot`, and returns the pair's
+  /// id. Tasks may call it at the same time for different slots.
   @inline(__always)
-  func absorb(documents: Int32, total: Int64, at slot: Int) -> Int32 {
+  func absorb(documents: Int32, at slot: Int) -> Int32 {
     slots[slot].documents += documents
-    slots[slot].total += total
     return slots[slot].id
   }
 
@@ -195,11 +173,11 @@ final class PairTable {
     slots[slot].documents = 0
   }
 
-  /// Calls `body` with the key, id, document frequency and total of every pair, in slot order.
-  func forEachPair(_ body: (_ key: UInt64, _ id: Int32, _ documents: Int32, _ total: Int64) -> Void) {
+  /// Calls `body` with the key, id and document frequency of every pair, in slot order.
+  func forEachPair(_ body: (_ key: UInt64, _ id: Int32, _ documents: Int32) -> Void) {
     for slot in 0...mask where slots[slot].id >= 0 {
       let entry = slots[slot]
-      body(entry.key, entry.id, entry.documents, entry.total)
+      body(entry.key, entry.id, entry.documents)
     }
   }
 
@@ -248,11 +226,10 @@ final class PairTable {
 }
 
 /// The table that lanes' bigrams merge into: a pair key to a dense id, with the pair's
-/// document frequency and corpus total kept by id. 16-byte slots, load at most 3/4.
+/// document frequency kept by id. 16-byte slots, load at most 3/4.
 struct PairMergeTable {
   private(set) var keys: [UInt64] = []
   private(set) var documents: [Int32] = []
-  private(set) var totals: [Int64] = []
   private var slots: [Slot]
   private var mask: Int
 
@@ -270,13 +247,12 @@ struct PairMergeTable {
 
   var count: Int { keys.count }
 
-  /// A lane's pair to merge: its key under global word ids, its id in the lane, its
-  /// document frequency and total there.
+  /// A lane's pair to merge: its key under global word ids, its id in the lane and its
+  /// document frequency there.
   struct Entry {
     var key: UInt64
     var local: Int32
     var documents: Int32
-    var total: Int64
   }
 
   /// Adds every entry in order, calling `assign` with each one's lane id and merged id.
@@ -290,19 +266,18 @@ struct PairMergeTable {
         slots.withUnsafeBufferPointer { semblance_prefetch($0.baseAddress! + ahead) }
       }
       let entry = entries[index]
-      assign(entry.local, add(entry.key, documents: entry.documents, total: entry.total))
+      assign(entry.local, add(entry.key, documents: entry.documents))
     }
   }
 
-  /// Adds a pair's document frequency and total and returns its id.
-  mutating func add(_ key: UInt64, documents frequency: Int32, total: Int64) -> Int32 {
+  /// Adds a pair's document frequency and returns its id.
+  mutating func add(_ key: UInt64, documents frequency: Int32) -> Int32 {
     var slot = Int(truncatingIfNeeded: PairTable.hash(key)) & mask
     while true {
       let entry = slots[slot]
       if entry.id < 0 { break }
       if entry.key == key {
         documents[Int(entry.id)] += frequency
-        totals[Int(entry.id)] += total
         return entry.id
       }
       slot = (slot + 1) & mask
@@ -311,7 +286,6 @@ struct PairMergeTable {
     slots[slot] = Slot(key: key, id: id)
     keys.append(key)
     documents.append(frequency)
-    totals.append(total)
     if keys.count * 4 > (mask + 1) * 3 { grow() }
     return id
   }
@@ -327,5 +301,89 @@ struct PairMergeTable {
     }
     slots = newSlots
     mask = newMask
+  }
+}
+
+/// One paper's distinct pairs, by their ``PairTable`` slot, with their counts in the paper.
+///
+/// A slot number is already a hash of its pair, so its low bits address a small
+/// open-addressing table (twice the paper's possible pairs, rounded up to a power of two: a
+/// few kilobytes for an abstract), which stays in the first-level cache. Storage is manual
+/// so that the counting loop's closure captures no arrays; ``deallocate()`` frees it.
+struct PaperPairs {
+  /// How many distinct pairs the paper has so far.
+  private(set) var count = 0
+  /// Per distinct pair, in order of first occurrence: its table slot and its count.
+  private(set) var slots: UnsafeMutablePointer<Int>
+  private(set) var counts: UnsafeMutablePointer<Int32>
+  /// Per distinct pair: where it is in the open-addressing table, for clearing.
+  private var positions: UnsafeMutablePointer<Int>
+  /// The open-addressing table: slot + 1 of the pair there (0: empty), and its index.
+  private var marks: UnsafeMutablePointer<Int>
+  private var indices: UnsafeMutablePointer<Int32>
+  private var capacity = 0
+  private var mask = 0
+
+  init() {
+    slots = .allocate(capacity: 1)
+    counts = .allocate(capacity: 1)
+    positions = .allocate(capacity: 1)
+    marks = .allocate(capacity: 1)
+    marks.initialize(to: 0)
+    indices = .allocate(capacity: 1)
+  }
+
+  func deallocate() {
+    slots.deallocate()
+    counts.deallocate()
+    positions.deallocate()
+    marks.deallocate()
+    indices.deallocate()
+  }
+
+  /// Makes room for `pairs` distinct pairs. Only between papers (when empty).
+  mutating func reserve(_ pairs: Int) {
+    precondition(count == 0, "room is made between papers")
+    guard pairs > capacity else { return }
+    deallocate()
+    capacity = max(pairs, 2 * capacity)
+    var size = 16
+    while size < 2 * capacity { size <<= 1 }
+    mask = size - 1
+    slots = .allocate(capacity: capacity)
+    counts = .allocate(capacity: capacity)
+    positions = .allocate(capacity: capacity)
+    marks = .allocate(capacity: size)
+    marks.initialize(repeating: 0, count: size)
+    indices = .allocate(capacity: size)
+  }
+
+  /// Adds `weight` to the paper's count of the pair at `slot`. Room must have been reserved.
+  @inline(__always)
+  mutating func add(slot: Int, weight: Int32) {
+    var position = slot & mask
+    while true {
+      let mark = marks[position]
+      if mark == slot &+ 1 {
+        let index = Int(indices[position])
+        counts[index] = counts[index].saturatingAdd(weight)
+        return
+      }
+      if mark == 0 { break }
+      position = (position &+ 1) & mask
+    }
+    marks[position] = slot &+ 1
+    indices[position] = Int32(truncatingIfNeeded: count)
+    slots[count] = slot
+    counts[count] = weight
+    positions[count] = position
+    count += 1
+  }
+
+  /// Forgets the paper's pairs.
+  @inline(__always)
+  mutating func removeAll() {
+    for index in 0..<count { marks[positions[index]] = 0 }
+    count = 0
   }
 }

@@ -115,36 +115,36 @@ extension TfidfVectorizer {
       wordCount.initialize(repeating: 0, count: scratchWords)
       var wordMark = UnsafeMutablePointer<Int32>.allocate(capacity: scratchWords)
       wordMark.initialize(repeating: -1, count: scratchWords)
-      // A paper's token ids (one segment at a time), and the words and pair slots it touched.
+      // A paper's token ids (one segment at a time), the words it touched, and its pairs.
       var ids = UnsafeMutablePointer<Int32>.allocate(capacity: scratchTokens)
       var touchedWords = UnsafeMutablePointer<Int32>.allocate(capacity: scratchTokens)
-      var touchedPairs = UnsafeMutablePointer<Int>.allocate(capacity: scratchTokens)
+      var paperPairs = PaperPairs()
       defer {
         for scratch in [wordCount, wordMark, ids, touchedWords] { scratch.deallocate() }
-        touchedPairs.deallocate()
+        paperPairs.deallocate()
       }
       let pairs = lane.pairs
       for paper in papers {
-        // Unique per lane over all batches: the pair table's slots keep their marks.
+        // The paper's mark in `wordMark`: unique within the lane.
         let mark = Int32(truncatingIfNeeded: documentEnds.count)
         // Slot positions must hold until the paper's end, so grow before it, not during it: a
         // token takes at least three bytes with its separator.
         if countsPairs {
-          pairs.reserve(additional: (paper.title.utf8.count + paper.abstract.utf8.count) / 3 + 2)
+          let most = (paper.title.utf8.count + paper.abstract.utf8.count) / 3 + 2
+          pairs.reserve(additional: most)
+          paperPairs.reserve(most)
         }
-        var touchedWordCount = 0, touchedPairCount = 0
+        var touchedWordCount = 0
         analyzer.forEachTokenizedSegment(
           title: paper.title, abstract: paper.abstract, in: &workspace
         ) { bytes, segmentTokens, weight in
           let tokens = segmentTokens.count
-          // The token scratch grows here, keeping the paper's touched words and slots.
-          if max(touchedWordCount, touchedPairCount) + tokens > scratchTokens {
-            let grown = max(touchedWordCount + tokens, touchedPairCount + tokens, scratchTokens * 2)
+          // The token scratch grows here, keeping the paper's touched words.
+          if touchedWordCount + tokens > scratchTokens {
+            let grown = max(touchedWordCount + tokens, scratchTokens * 2)
             ids = Accumulator.grown(ids, from: 0, to: grown, filling: 0)
             touchedWords = Accumulator.grown(
               touchedWords, from: touchedWordCount, to: grown, filling: 0)
-            touchedPairs = Accumulator.grown(
-              touchedPairs, from: touchedPairCount, to: grown, filling: 0)
             scratchTokens = grown
           }
           // Room for every token to be a new word, so that the loop below writes through
@@ -195,25 +195,22 @@ extension TfidfVectorizer {
             if token + distance < tokens {
               pairs.touch(PairTable.key(ids[token + distance - 1], ids[token + distance]))
             }
-            let slot = pairs.count(
-              PairTable.key(ids[token - 1], ids[token]), weight: weight, document: mark)
-            if slot >= 0 {
-              touchedPairs[touchedPairCount] = slot
-              touchedPairCount += 1
-            }
+            paperPairs.add(
+              slot: pairs.slot(for: PairTable.key(ids[token - 1], ids[token])), weight: weight)
           }
         }
-        entries.reserve(additional: touchedWordCount + touchedPairCount)
+        entries.reserve(additional: touchedWordCount + paperPairs.count)
         for id in UnsafeBufferPointer(start: touchedWords, count: touchedWordCount) {
           let count = wordCount[Int(id)]
           entries.append(entry(term: id, count: count))
           wordFrequency[Int(id)] += 1
           wordTotal[Int(id)] += Int64(count)
         }
-        for slot in UnsafeBufferPointer(start: touchedPairs, count: touchedPairCount) {
-          let (id, count) = pairs.finish(slot: slot)
-          entries.append(entry(term: id | pairFlag, count: count))
+        for index in 0..<paperPairs.count {
+          let id = pairs.finish(slot: paperPairs.slots[index])
+          entries.append(entry(term: id | pairFlag, count: paperPairs.counts[index]))
         }
+        paperPairs.removeAll()
         documentEnds.append(entries.count)
       }
     }
@@ -317,7 +314,8 @@ extension TfidfVectorizer {
       let minimum = configuration.effectiveMinDocumentFrequency(papers: n)
       let maximumCount = configuration.maxDocumentFrequency * Double(n)
       func keeps(_ df: Int32) -> Bool { Int(df) >= minimum && Double(df) <= maximumCount }
-      let pairs = Self.mergePairs(lanes, wordMaps: wordMaps, keeping: keeps)
+      var pairs = Self.mergePairs(lanes, wordMaps: wordMaps, keeping: keeps)
+      if configuration.maxTerms != nil { Self.addTotals(to: &pairs, from: lanes) }
       var candidates: [Int] = []
       if countsWords { candidates += (0..<words.count).filter { keeps(wordFrequency[$0]) } }
       if countsPairs { candidates += pairs.kept.indices.lazy.map { $0 + words.count } }

@@ -5,7 +5,8 @@ extension TfidfVectorizer.Accumulator {
   ///
   /// Every pair counted in some lane has a global number below ``numberCount``; a lane's
   /// local pair id maps to it through ``laneMaps`` (`nil`: the local id is the number). Only
-  /// the pairs that pruning keeps are listed, with their key, document frequency and total.
+  /// the pairs that pruning keeps are listed, with their key and document frequency (and
+  /// corpus total, once ``addTotals(to:from:)`` has counted them).
   struct MergedPairs {
     /// Per lane: local pair id to global number, or `nil` when they are the same.
     var laneMaps: [[Int32]?] = []
@@ -14,13 +15,31 @@ extension TfidfVectorizer.Accumulator {
     /// The kept pairs, in a deterministic order.
     var kept: [Kept] = []
 
-    /// A kept pair: its key under global word ids, corpus total, global number and document
-    /// frequency.
+    /// A kept pair: its key under global word ids, corpus total (0 until
+    /// ``addTotals(to:from:)`` counts them), global number and document frequency.
     struct Kept {
       var key: UInt64
       var total: Int64
       var number: Int32
       var documents: Int32
+    }
+  }
+
+  /// Sets every kept pair's corpus total, which only a `maxTerms` cap needs, from the
+  /// lanes' per-paper counts: one pass over the counts instead of a total in every slot of
+  /// the counting tables.
+  static func addTotals(to merged: inout MergedPairs, from lanes: [Lane]) {
+    var totals = [Int64](repeating: 0, count: merged.numberCount)
+    for (lane, map) in zip(lanes, merged.laneMaps) {
+      for entry in lane.entries.buffer {
+        let term = Int32(truncatingIfNeeded: entry >> 32)
+        guard term < 0 else { continue }
+        let local = Int(term & Int32.max)
+        totals[map.map { Int($0[local]) } ?? local] += Int64(Int32(truncatingIfNeeded: entry))
+      }
+    }
+    for index in merged.kept.indices {
+      merged.kept[index].total = totals[Int(merged.kept[index].number)]
     }
   }
 
@@ -46,7 +65,7 @@ extension TfidfVectorizer.Accumulator {
   /// The merge for one or two lanes: the first lane's table becomes the merged table.
   ///
   /// Each pair of the second lane is looked up, under global word ids, in the first lane's
-  /// table. When it is there, its document frequency and total are added to that slot and
+  /// table. When it is there, its document frequency is added to that slot and
   /// it takes the first lane's id; its own slot's frequency is set to 0, so that pruning
   /// skips it. The pairs not found keep their slots and take new numbers after the first
   /// lane's, in order of their local ids. Both passes run on all cores over ranges of
@@ -97,8 +116,7 @@ extension TfidfVectorizer.Accumulator {
               let entry = second.entry(at: slot)
               let owner = first.find(keys[index])
               if owner >= 0 {
-                map.value[Int(entry.id)] = first.absorb(
-                  documents: entry.documents, total: entry.total, at: owner)
+                map.value[Int(entry.id)] = first.absorb(documents: entry.documents, at: owner)
                 second.clearDocuments(at: slot)
               }
             }
@@ -145,7 +163,7 @@ extension TfidfVectorizer.Accumulator {
             let entry = first.entry(at: slot)
             if entry.id >= 0 && keeps(entry.documents) {
               output[kept] = MergedPairs.Kept(
-                key: entry.key, total: entry.total, number: entry.id, documents: entry.documents)
+                key: entry.key, total: 0, number: entry.id, documents: entry.documents)
               kept += 1
             }
           }
@@ -156,8 +174,7 @@ extension TfidfVectorizer.Accumulator {
               let key = PairTable.key(
                 wordMap[Int(entry.key >> 32)], wordMap[Int(entry.key & 0xFFFF_FFFF)])
               output[kept] = MergedPairs.Kept(
-                key: key, total: entry.total, number: secondMap[Int(entry.id)],
-                documents: entry.documents)
+                key: key, total: 0, number: secondMap[Int(entry.id)], documents: entry.documents)
               kept += 1
             }
           }
@@ -194,11 +211,11 @@ extension TfidfVectorizer.Accumulator {
       // An even share each, and a little more for the hash's unevenness.
       let share = lane.pairs.count / partitionCount + lane.pairs.count / 16 + 16
       for partition in 0..<partitionCount { lists[partition].reserveCapacity(share) }
-      lane.pairs.forEachPair { key, local, documents, total in
+      lane.pairs.forEachPair { key, local, documents in
         let global = PairTable.key(wordMap[Int(key >> 32)], wordMap[Int(key & 0xFFFF_FFFF)])
         let partition = Int(PairTable.hash(global) >> 40) % partitionCount
         lists[partition].append(
-          PairMergeTable.Entry(key: global, local: local, documents: documents, total: total))
+          PairMergeTable.Entry(key: global, local: local, documents: documents))
       }
       // The lanes' bigram tables are the largest structure of counting; free them now.
       lane.pairs = PairTable(minimumCapacity: 0)
@@ -232,8 +249,8 @@ extension TfidfVectorizer.Accumulator {
       for (id, df) in table.documents.enumerated() where keeps(df) {
         merged.kept.append(
           MergedPairs.Kept(
-            key: table.keys[id], total: table.totals[id],
-            number: Int32(id * partitionCount + partition), documents: df))
+            key: table.keys[id], total: 0, number: Int32(id * partitionCount + partition),
+            documents: df))
       }
     }
     return merged
