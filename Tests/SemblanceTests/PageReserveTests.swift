@@ -143,6 +143,24 @@ struct PageReserveTests {
     #expect(array.count == 0 && array.base == nil)
   }
 
+  @Test("a mapped array appends buffers, leaves room and truncates")
+  func mappedArrayRoomAndTruncation() {
+    var array = MappedArray<Int32>()
+    let first: [Int32] = Array(0..<1_000)
+    first.withUnsafeBufferPointer { array.append(contentsOf: $0) }
+    array.append(contentsOf: UnsafeBufferPointer(start: nil, count: 0))
+    // Room for a million elements, past the first mapping, written later.
+    array.extend(by: 1_000_000)
+    #expect(array.count == 1_001_000)
+    array[1_000_999] = -7
+    array.append(contentsOf: UnsafeBufferPointer(start: [5, 6], count: 2))
+    #expect(Array(array.buffer.prefix(1_000)) == first)
+    #expect(Array(array.buffer.suffix(3)) == [-7, 5, 6])
+    array.truncate(to: 999)
+    #expect(array.count == 999 && array[998] == 998)
+    array.release()
+  }
+
   @Test("a released mapped array gives its written pages to the reserve")
   func mappedArrayReleasesWrittenPages() {
     #if os(Linux)
@@ -158,6 +176,22 @@ struct PageReserveTests {
       let next = AnonymousMemory(byteCount: 4 * Self.megabyte, reserve: reserve)
       #expect(reserve.statistics == (reserved: 0, reused: written))
       #expect(Self.isZero(next, count: next.byteCount))
+    }
+    #endif
+  }
+
+  @Test("a truncated mapped array gives only the pages up to its count to the reserve")
+  func truncatedMappedArrayReleasesItsPrefix() {
+    #if os(Linux)
+    let reserve = PageReserve()
+    reserve.withReuse {
+      var array = MappedArray<UInt64>()
+      // Room for 300,000 entries of which the first 1,000 are written (8,000 bytes).
+      array.extend(by: 300_000)
+      for index in 0..<1_000 { array[index] = UInt64(index) | 1 }
+      array.truncate(to: 1_000)
+      array.release(to: reserve)
+      #expect(reserve.statistics == (reserved: 2 * AnonymousMemory.pageSize, reused: 0))
     }
     #endif
   }

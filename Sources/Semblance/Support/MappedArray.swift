@@ -34,6 +34,31 @@ struct MappedArray<Element: BitwiseCopyable> {
     count += 1
   }
 
+  /// Appends the elements of `elements`.
+  @inline(__always)
+  mutating func append(contentsOf elements: UnsafeBufferPointer<Element>) {
+    guard !elements.isEmpty else { return }
+    reserve(additional: elements.count)
+    (base.unsafelyUnwrapped + count).update(from: elements.baseAddress!, count: elements.count)
+    count += elements.count
+  }
+
+  /// Adds `additional` elements that are not written: room that is written later through
+  /// the subscript (their values until then are unspecified), and whose pages become memory
+  /// only once written.
+  @inline(__always)
+  mutating func extend(by additional: Int) {
+    reserve(additional: additional)
+    count += additional
+  }
+
+  /// Keeps only the first `newCount` elements; the pages past them stay mapped until
+  /// ``release(to:)``, which keeps only the pages written up to `count`.
+  mutating func truncate(to newCount: Int) {
+    precondition(newCount >= 0 && newCount <= count, "truncation past the end")
+    count = newCount
+  }
+
   /// Makes room for `additional` more elements.
   @inline(__always)
   mutating func reserve(additional: Int) {

@@ -11,8 +11,8 @@ import CSemblanceKernels
 /// Keying bigrams by the ids of their two words instead of by their bytes makes counting
 /// them an integer hash per occurrence; the bigram's text is built only for the few that
 /// survive pruning. Each 16-byte slot holds the key, the id and the number of documents, so
-/// an occurrence costs one cache line, and ``touch(_:)`` lets a caller start the loads of a
-/// whole segment's slots at once instead of waiting for each miss in turn. A paper's counts
+/// an occurrence costs one cache line, and ``touch(hash:)`` lets a caller start the loads of
+/// later slots instead of waiting for each miss in turn. A paper's counts
 /// are kept apart, by slot, in a ``PaperPairs`` that stays in the first-level cache, and
 /// corpus totals (which only a `maxTerms` cap needs) are not kept: slots of 32 bytes that
 /// held both made a table twice the size, whose fresh pages cost more than the paper's
@@ -100,27 +100,28 @@ final class PairTable {
     return h
   }
 
-  /// Asks for the home slot of `key`, so that a loop of touches starts the cache misses of
-  /// a whole segment before a loop of ``slot(for:)`` needs them. A prefetch
-  /// retires at once, so the misses in flight are bounded by the memory system, not by the
-  /// instructions waiting on them.
+  /// Asks for the home slot of the key whose ``hash(_:)`` is `hash`, so that a loop of
+  /// touches starts the cache misses of later keys before ``slot(for:hash:)`` needs them. A
+  /// prefetch retires at once, so the misses in flight are bounded by the memory system, not
+  /// by the instructions waiting on them.
   @inline(__always)
-  func touch(_ key: UInt64) {
-    semblance_prefetch(slots + (Int(truncatingIfNeeded: PairTable.hash(key)) & mask))
+  func touch(hash: UInt64) {
+    semblance_prefetch(slots + (Int(truncatingIfNeeded: hash) & mask))
   }
 
   /// Grows the table, if needed, so that `additional` new keys fit without growing again:
-  /// slot positions returned by ``slot(for:)`` stay valid until then.
+  /// slot positions returned by ``slot(for:hash:)`` stay valid until then.
   @inline(__always)
   func reserve(additional: Int) {
     // Load factor at most 3/4: integer keys probe linearly, and memory matters at scale.
     while (count + additional) * 4 > (mask + 1) * 3 { grow() }
   }
 
-  /// The slot of `key`, inserting it when absent. Growth must have been reserved.
+  /// The slot of `key`, whose ``hash(_:)`` is `hash`, inserting it when absent. Growth must
+  /// have been reserved.
   @inline(__always)
-  func slot(for key: UInt64) -> Int {
-    var slot = Int(truncatingIfNeeded: PairTable.hash(key)) & mask
+  func slot(for key: UInt64, hash: UInt64) -> Int {
+    var slot = Int(truncatingIfNeeded: hash) & mask
     while true {
       let entry = slots[slot]
       if entry.tag == 0 { break }
@@ -155,29 +156,6 @@ final class PairTable {
       if entry.id < 0 { return -1 }
       if entry.key == key { return slot }
       slot = (slot + 1) & mask
-    }
-  }
-
-  /// Adds another table's document frequency of the pair at `slot`, and returns the pair's
-  /// id. Tasks may call it at the same time for different slots.
-  @inline(__always)
-  func absorb(documents: Int32, at slot: Int) -> Int32 {
-    slots[slot].documents += documents
-    return slots[slot].id
-  }
-
-  /// Sets the document frequency at `slot` to 0: its pair was merged into another table.
-  /// Tasks may call it at the same time for different slots.
-  @inline(__always)
-  func clearDocuments(at slot: Int) {
-    slots[slot].documents = 0
-  }
-
-  /// Calls `body` with the key, id and document frequency of every pair, in slot order.
-  func forEachPair(_ body: (_ key: UInt64, _ id: Int32, _ documents: Int32) -> Void) {
-    for slot in 0...mask where slots[slot].id >= 0 {
-      let entry = slots[slot]
-      body(entry.key, entry.id, entry.documents)
     }
   }
 
@@ -222,85 +200,6 @@ final class PairTable {
       while slots[target].tag != 0 { target = (target + 1) & mask }
       slots[target] = entry
     }
-  }
-}
-
-/// The table that lanes' bigrams merge into: a pair key to a dense id, with the pair's
-/// document frequency kept by id. 16-byte slots, load at most 3/4.
-struct PairMergeTable {
-  private(set) var keys: [UInt64] = []
-  private(set) var documents: [Int32] = []
-  private var slots: [Slot]
-  private var mask: Int
-
-  private struct Slot {
-    var key: UInt64
-    var id: Int32
-  }
-
-  init(minimumCapacity: Int = 1024) {
-    var capacity = 16
-    while capacity * 3 < minimumCapacity * 4 { capacity <<= 1 }
-    slots = Array(repeating: Slot(key: 0, id: -1), count: capacity)
-    mask = capacity - 1
-  }
-
-  var count: Int { keys.count }
-
-  /// A lane's pair to merge: its key under global word ids, its id in the lane and its
-  /// document frequency there.
-  struct Entry {
-    var key: UInt64
-    var local: Int32
-    var documents: Int32
-  }
-
-  /// Adds every entry in order, calling `assign` with each one's lane id and merged id.
-  /// The slot of the entry a few places ahead is asked for while this one is added, so the
-  /// cache misses of a table far larger than the caches overlap.
-  mutating func merge(_ entries: [Entry], assign: (_ local: Int32, _ id: Int32) -> Void) {
-    let distance = 8
-    for index in entries.indices {
-      if index + distance < entries.count {
-        let ahead = Int(truncatingIfNeeded: PairTable.hash(entries[index + distance].key)) & mask
-        slots.withUnsafeBufferPointer { semblance_prefetch($0.baseAddress! + ahead) }
-      }
-      let entry = entries[index]
-      assign(entry.local, add(entry.key, documents: entry.documents))
-    }
-  }
-
-  /// Adds a pair's document frequency and returns its id.
-  mutating func add(_ key: UInt64, documents frequency: Int32) -> Int32 {
-    var slot = Int(truncatingIfNeeded: PairTable.hash(key)) & mask
-    while true {
-      let entry = slots[slot]
-      if entry.id < 0 { break }
-      if entry.key == key {
-        documents[Int(entry.id)] += frequency
-        return entry.id
-      }
-      slot = (slot + 1) & mask
-    }
-    let id = Int32(keys.count)
-    slots[slot] = Slot(key: key, id: id)
-    keys.append(key)
-    documents.append(frequency)
-    if keys.count * 4 > (mask + 1) * 3 { grow() }
-    return id
-  }
-
-  private mutating func grow() {
-    let capacity = (mask + 1) * 2
-    let newMask = capacity - 1
-    var newSlots = [Slot](repeating: Slot(key: 0, id: -1), count: capacity)
-    for (id, key) in keys.enumerated() {
-      var slot = Int(truncatingIfNeeded: PairTable.hash(key)) & newMask
-      while newSlots[slot].id >= 0 { slot = (slot + 1) & newMask }
-      newSlots[slot] = Slot(key: key, id: Int32(id))
-    }
-    slots = newSlots
-    mask = newMask
   }
 }
 

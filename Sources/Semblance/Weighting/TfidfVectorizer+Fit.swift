@@ -20,9 +20,11 @@ extension TfidfVectorizer {
   /// builds the TF-IDF matrix: ``fit(_:configuration:)`` for a corpus that is never held in
   /// memory as a whole. Only the counts are kept, not the text.
   ///
-  /// Each core owns a lane that lasts over all batches: its own word and bigram tables and
-  /// the term counts of the papers it was given (each batch is cut into one contiguous run
-  /// per lane). Nothing is shared while counting; `finish` merges the lanes.
+  /// Each core owns a lane that lasts over all batches: its own word table, the word counts
+  /// of the papers it was given (each batch is cut into one contiguous run per lane) and
+  /// their kept tokens as word ids. Nothing is shared while counting. `finish` merges the
+  /// lanes' words, and then counts the bigrams from the stored tokens under the merged word
+  /// ids, each core a partition of them (see ``CountedPairs``).
   struct Accumulator {
     let configuration: Configuration
     let analyzer: Analyzer
@@ -43,25 +45,33 @@ extension TfidfVectorizer {
     /// The counts of one lane. A class, so that concurrent tasks can each fill their own.
     final class Lane {
       var words = TermTable()
-      var pairs = PairTable()
       var wordFrequency: [Int32] = []
       var wordTotal: [Int64] = []
-      /// Per paper: the end of its entries in `entries`.
+      /// Per paper: the end of its word counts in `entries`.
+      var wordEnds: [Int] = []
+      /// Per paper: the end of its part of `entries`: its word counts, then room for one
+      /// entry per bigram occurrence, which its TF-IDF row never outgrows.
       var documentEnds: [Int] = []
-      /// Every paper's terms and counts, paper after paper (``entry(term:count:)``).
+      /// Every paper's words and counts (``entry(term:count:)``), and room, paper after paper.
       var entries = MappedArray<UInt64>()
+      /// Every paper's kept tokens as word ids, segment after segment, each segment closed
+      /// by the complement of its weight (a negative number). Only segments with a bigram.
+      var tokens = MappedArray<Int32>()
+      /// Per paper: the end of its tokens in `tokens`.
+      var tokenEnds: [Int] = []
 
-      deinit { entries.release() }
+      deinit {
+        entries.release()
+        tokens.release()
+      }
     }
 
-    /// A paper's count of a term: the term in the upper half (a word id, or a pair id with
-    /// `pairFlag` set), the count in the lower.
+    /// A paper's count of a term: the term in the upper half (a word id, or a pair's global
+    /// number), the count in the lower.
     @inline(__always)
     static func entry(term: Int32, count: Int32) -> UInt64 {
       UInt64(UInt32(bitPattern: term)) << 32 | UInt64(UInt32(bitPattern: count))
     }
-
-    static let pairFlag = Int32.min
 
     /// How many tokens ahead counting asks for a word's or a bigram's slot.
     static let prefetchDistance = 16
@@ -95,18 +105,20 @@ extension TfidfVectorizer {
       // access to a class's stored property is checked for exclusivity at run time, which
       // cost more than the hashing on the per-token path.
       var words = lane.words, wordFrequency = lane.wordFrequency, wordTotal = lane.wordTotal
-      var documentEnds = lane.documentEnds, entries = lane.entries
+      var wordEnds = lane.wordEnds, documentEnds = lane.documentEnds, entries = lane.entries
+      var tokenIDs = lane.tokens, tokenEnds = lane.tokenEnds
       lane.words = TermTable(minimumCapacity: 0)
-      (lane.wordFrequency, lane.wordTotal, lane.documentEnds) = ([], [], [])
-      lane.entries = MappedArray()
+      (lane.wordFrequency, lane.wordTotal) = ([], [])
+      (lane.wordEnds, lane.documentEnds, lane.tokenEnds) = ([], [], [])
+      (lane.entries, lane.tokens) = (MappedArray(), MappedArray())
       defer {
         // The per-word arrays run ahead of the table by up to a segment's tokens.
         wordFrequency.removeSubrange(words.count...)
         wordTotal.removeSubrange(words.count...)
         lane.words = words
         (lane.wordFrequency, lane.wordTotal) = (wordFrequency, wordTotal)
-        lane.documentEnds = documentEnds
-        lane.entries = entries
+        (lane.wordEnds, lane.documentEnds, lane.tokenEnds) = (wordEnds, documentEnds, tokenEnds)
+        (lane.entries, lane.tokens) = (entries, tokenIDs)
       }
       // Scratch per word and per token as pointers: arrays captured by the per-segment
       // closure cost reference counting and a uniqueness check in every segment.
@@ -115,26 +127,16 @@ extension TfidfVectorizer {
       wordCount.initialize(repeating: 0, count: scratchWords)
       var wordMark = UnsafeMutablePointer<Int32>.allocate(capacity: scratchWords)
       wordMark.initialize(repeating: -1, count: scratchWords)
-      // A paper's token ids (one segment at a time), the words it touched, and its pairs.
+      // A paper's token ids (one segment at a time) and the words it touched.
       var ids = UnsafeMutablePointer<Int32>.allocate(capacity: scratchTokens)
       var touchedWords = UnsafeMutablePointer<Int32>.allocate(capacity: scratchTokens)
-      var paperPairs = PaperPairs()
       defer {
         for scratch in [wordCount, wordMark, ids, touchedWords] { scratch.deallocate() }
-        paperPairs.deallocate()
       }
-      let pairs = lane.pairs
       for paper in papers {
         // The paper's mark in `wordMark`: unique within the lane.
         let mark = Int32(truncatingIfNeeded: documentEnds.count)
-        // Slot positions must hold until the paper's end, so grow before it, not during it: a
-        // token takes at least three bytes with its separator.
-        if countsPairs {
-          let most = (paper.title.utf8.count + paper.abstract.utf8.count) / 3 + 2
-          pairs.reserve(additional: most)
-          paperPairs.reserve(most)
-        }
-        var touchedWordCount = 0
+        var touchedWordCount = 0, pairOccurrences = 0
         analyzer.forEachTokenizedSegment(
           title: paper.title, abstract: paper.abstract, in: &workspace
         ) { bytes, segmentTokens, weight in
@@ -183,35 +185,23 @@ extension TfidfVectorizer {
               wordCount[Int(id)] = wordCount[Int(id)].saturatingAdd(weight)
             }
           }
+          // The segment's tokens, for counting its bigrams once the words are merged.
           guard countsPairs && tokens > 1 else { return }
-          // Ask for each slot a fixed distance ahead of its use: the table is far larger than
-          // the caches, and independent loads overlap where dependent ones queue. (Asking for
-          // a whole segment's slots at once overruns the core's outstanding-miss buffers,
-          // which then drop the later requests.)
-          for token in 1..<min(tokens, 1 + distance) {
-            pairs.touch(PairTable.key(ids[token - 1], ids[token]))
-          }
-          for token in 1..<tokens {
-            if token + distance < tokens {
-              pairs.touch(PairTable.key(ids[token + distance - 1], ids[token + distance]))
-            }
-            paperPairs.add(
-              slot: pairs.slot(for: PairTable.key(ids[token - 1], ids[token])), weight: weight)
-          }
+          tokenIDs.append(contentsOf: UnsafeBufferPointer(start: ids, count: tokens))
+          tokenIDs.append(~weight)
+          pairOccurrences += tokens - 1
         }
-        entries.reserve(additional: touchedWordCount + paperPairs.count)
+        entries.reserve(additional: touchedWordCount)
         for id in UnsafeBufferPointer(start: touchedWords, count: touchedWordCount) {
           let count = wordCount[Int(id)]
           entries.append(entry(term: id, count: count))
           wordFrequency[Int(id)] += 1
           wordTotal[Int(id)] += Int64(count)
         }
-        for index in 0..<paperPairs.count {
-          let id = pairs.finish(slot: paperPairs.slots[index])
-          entries.append(entry(term: id | pairFlag, count: paperPairs.counts[index]))
-        }
-        paperPairs.removeAll()
+        wordEnds.append(entries.count)
+        entries.extend(by: pairOccurrences)
         documentEnds.append(entries.count)
+        tokenEnds.append(tokenIDs.count)
       }
     }
 
@@ -225,24 +215,6 @@ extension TfidfVectorizer {
       (new + count).initialize(repeating: value, count: capacity - count)
       old.deallocate()
       return new
-    }
-
-    /// `columns[map[i]]` for every `i`, on all cores.
-    static func columns(of map: [Int32], in columns: [Int32]) -> [Int32] {
-      let tasks = map.count < 1 << 16 ? 1 : processorCount * 4
-      return [Int32](unsafeUninitializedCapacity: map.count) { output, initialized in
-        let shared = UnsafeSendable(output)
-        map.withUnsafeBufferPointer { map in
-          columns.withUnsafeBufferPointer { columns in
-            parallelForEach(chunks: tasks) { task in
-              for index in chunkRange(task, of: tasks, count: map.count) {
-                shared.value[index] = columns[Int(map[index])]
-              }
-            }
-          }
-        }
-        initialized = map.count
-      }
     }
 
     /// Each word's position in the byte order of all of them, on all cores. Each word carries
@@ -308,14 +280,24 @@ extension TfidfVectorizer {
       }
       guard words.count > 0 else { throw ConfigurationError.noTerms(papers: n) }
 
-      // 2. Merge the lanes' bigrams under global word ids, and 3. prune words and pairs by
-      //    document frequency. A candidate is a word id, or the index of a kept pair plus
+      // 2. Count the bigrams under global word ids, and 3. prune words and pairs by document
+      //    frequency. A candidate is a word id, or the index of a kept pair plus
       //    `words.count`.
       let minimum = configuration.effectiveMinDocumentFrequency(papers: n)
       let maximumCount = configuration.maxDocumentFrequency * Double(n)
       func keeps(_ df: Int32) -> Bool { Int(df) >= minimum && Double(df) <= maximumCount }
-      var pairs = Self.mergePairs(lanes, wordMaps: wordMaps, keeping: keeps)
-      if configuration.maxTerms != nil { Self.addTotals(to: &pairs, from: lanes) }
+      var pairs = CountedPairs()
+      if countsPairs {
+        pairs = Self.countPairs(
+          lanes: lanes, runs: runs, wordMaps: wordMaps, paperCount: n,
+          partitionCount: lanes.count, keeping: keeps)
+        for lane in lanes {
+          lane.tokens.release()
+          lane.tokenEnds = []
+        }
+        if configuration.maxTerms != nil { Self.addTotals(to: &pairs) }
+      }
+      defer { pairs.release() }
       var candidates: [Int] = []
       if countsWords { candidates += (0..<words.count).filter { keeps(wordFrequency[$0]) } }
       if countsPairs { candidates += pairs.kept.indices.lazy.map { $0 + words.count } }
@@ -422,46 +404,60 @@ extension TfidfVectorizer {
       // 5. Weight and normalise every row, in parallel over the lanes, and put the rows back
       //    in corpus order.
       let sublinearTF = configuration.sublinearTF
-      // The lanes' own pair ids straight to columns: one lookup per entry instead of two
-      // dependent ones, and local pair ids run in order of first use, so consecutive entries
-      // mostly read neighbouring slots. Each map is built on all cores before the lanes are
-      // weighed: with two lanes only the second has one, and building it inside its lane's
-      // task left the other core idle for as long.
-      let lanePairColumns: [[Int32]?] = pairs.laneMaps.map { map in
-        map.map { Self.columns(of: $0, in: pairColumn) }
+      // Each lane's papers' places in corpus order, a run at a time: their bigrams are
+      // listed by corpus position in every partition.
+      var laneRuns = [[Range<Int>]](repeating: [], count: lanes.count)
+      var corpusPosition = 0
+      for run in runs {
+        laneRuns[run.lane].append(corpusPosition..<corpusPosition + run.count)
+        corpusPosition += run.count
       }
-      // Each lane's rows are written over its own counts, which they never outrun (pruning
-      // only drops entries), so weighting takes no new memory.
+      // Each lane's rows are written over its own counts and the room after them, which they
+      // never outrun (pruning only drops entries), so weighting takes no new memory.
+      let partitions = pairs.partitions
       let rowLengths = parallelMap(chunks: lanes.count) { laneIndex -> [Int] in
         let lane = lanes[laneIndex]
         let wordColumns = wordMaps[laneIndex].map { wordColumn[Int($0)] }
-        let pairColumns = lanePairColumns[laneIndex] ?? pairColumn
         let entries = lane.entries
         var lengths: [Int] = []
         lengths.reserveCapacity(lane.documentEnds.count)
-        var start = 0, written = 0
+        var local = 0, written = 0
         var row: [UInt64] = [], values: [Float] = [], scratch: [Double] = []
+        // The column maps are far larger than the caches: each loop asks for the column of
+        // the entry a few positions ahead while this one is weighed.
+        let ahead = 16
         wordColumns.withUnsafeBufferPointer { wordColumns in
-          pairColumns.withUnsafeBufferPointer { pairColumns in
-            for end in lane.documentEnds {
+          pairColumn.withUnsafeBufferPointer { pairColumns in
+            for paper in laneRuns[laneIndex].joined() {
               row.removeAll(keepingCapacity: true)
-              for position in start..<end {
-                // The column maps are far larger than the caches: ask for the entry a few
-                // positions ahead while this one is weighed.
-                if position + 16 < entries.count {
-                  let ahead = Int32(truncatingIfNeeded: entries[position + 16] >> 32)
-                  semblance_prefetch(
-                    ahead < 0
-                      ? UnsafeRawPointer(pairColumns.baseAddress! + Int(ahead & Int32.max))
-                      : UnsafeRawPointer(wordColumns.baseAddress! + Int(ahead)))
+              let start = local == 0 ? 0 : lane.documentEnds[local - 1]
+              let wordEnd = lane.wordEnds[local]
+              for position in start..<wordEnd {
+                if position + ahead < wordEnd {
+                  let word = Int(entries[position + ahead] >> 32)
+                  semblance_prefetch(wordColumns.baseAddress! + word)
                 }
                 let entry = entries[position]
-                let term = Int32(truncatingIfNeeded: entry >> 32)
-                let column =
-                  term < 0 ? pairColumns[Int(term & Int32.max)] : wordColumns[Int(term)]
+                let column = wordColumns[Int(entry >> 32)]
                 if column >= 0 {
                   row.append(
                     RowBlock.entry(column: column, count: Int32(truncatingIfNeeded: entry)))
+                }
+              }
+              for partition in partitions {
+                let pairEntries = partition.entries
+                let pairStart = partition.ends[paper], pairEnd = partition.ends[paper + 1]
+                for position in pairStart..<pairEnd {
+                  if position + ahead < pairEnd {
+                    semblance_prefetch(
+                      pairColumns.baseAddress! + Int(pairEntries[position + ahead] >> 32))
+                  }
+                  let entry = pairEntries[position]
+                  let column = pairColumns[Int(entry >> 32)]
+                  if column >= 0 {
+                    row.append(
+                      RowBlock.entry(column: column, count: Int32(truncatingIfNeeded: entry)))
+                  }
                 }
               }
               RowBlock.weigh(
@@ -472,18 +468,22 @@ extension TfidfVectorizer {
                 written += 1
               }
               lengths.append(row.count)
-              start = end
+              local += 1
             }
           }
         }
         return lengths
+      }
+      // Only the rows' pages are handed on when the counts are released.
+      for (lane, lengths) in zip(lanes, rowLengths) {
+        lane.entries.truncate(to: lengths.reduce(0, +))
       }
       let matrix = RowBlock.assemble(
         lanes: zip(lanes, rowLengths).map { (entries: $0.entries.buffer, rowLengths: $1) },
         runs: runs, columns: order.count)
       for lane in lanes {
         lane.entries.release()
-        lane.documentEnds = []
+        (lane.wordEnds, lane.documentEnds) = ([], [])
       }
       let vectorizer = TfidfVectorizer(
         configuration: configuration, analyzer: analyzer,
