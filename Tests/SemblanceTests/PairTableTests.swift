@@ -79,4 +79,26 @@ struct PairTableTests {
     #expect(visited == order.count)
     #expect(table.find(PairTable.key(60_000, 60_000)) == -1)
   }
+
+  /// Bigrams are counted one hash partition per core: each partition must get its share,
+  /// or one core does the others' work.
+  @Test("pairs spread evenly over the counting partitions", arguments: [1, 2, 3, 5, 8])
+  func partitionsAreEven(count: Int) {
+    var generator = SeededGenerator(seed: 7)
+    var sizes = [Int](repeating: 0, count: count)
+    let keys = 200_000
+    for _ in 0..<keys {
+      let key = PairTable.key(
+        Int32.random(in: 0..<100_000, using: &generator),
+        Int32.random(in: 0..<100_000, using: &generator))
+      let partition = TfidfVectorizer.Accumulator.partition(
+        of: PairTable.hash(key), among: count)
+      #expect((0..<count).contains(partition))
+      guard (0..<count).contains(partition) else { return }
+      sizes[partition] += 1
+    }
+    // Within 3% of an even share (a binomial spread is about 0.5% here).
+    let share = Double(keys) / Double(count)
+    #expect(sizes.allSatisfy { abs(Double($0) - share) < 0.03 * share }, "\(sizes)")
+  }
 }
