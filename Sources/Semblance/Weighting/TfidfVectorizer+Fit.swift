@@ -404,6 +404,29 @@ extension TfidfVectorizer {
       // 5. Weight and normalise every row, in parallel over the lanes, and put the rows back
       //    in corpus order.
       let sublinearTF = configuration.sublinearTF
+      // First every pair entry's number becomes its column (-1: pruned), in one pass over
+      // each partition on all cores. The column map is far larger than the caches; a long
+      // run of entries lets each lookup be asked for well ahead, where in the rows below a
+      // paper's few dozen pairs left most lookups waiting on memory.
+      pairColumn.withUnsafeBufferPointer { pairColumns in
+        for partition in pairs.partitions {
+          let entries = partition.entries.buffer
+          let tasks = entries.count < 1 << 16 ? 1 : processorCount * 4
+          parallelForEach(chunks: tasks) { task in
+            let range = chunkRange(task, of: tasks, count: entries.count)
+            let ahead = 32
+            for position in range {
+              if position + ahead < range.upperBound {
+                let pair = Int(entries[position + ahead] >> 32)
+                semblance_prefetch(pairColumns.baseAddress! + pair)
+              }
+              let entry = entries[position]
+              entries[position] = RowBlock.entry(
+                column: pairColumns[Int(entry >> 32)], count: Int32(truncatingIfNeeded: entry))
+            }
+          }
+        }
+      }
       // Each lane's papers' places in corpus order, a run at a time: their bigrams are
       // listed by corpus position in every partition.
       var laneRuns = [[Range<Int>]](repeating: [], count: lanes.count)
@@ -423,53 +446,43 @@ extension TfidfVectorizer {
         lengths.reserveCapacity(lane.documentEnds.count)
         var local = 0, written = 0
         var row: [UInt64] = [], values: [Float] = [], scratch: [Double] = []
-        // The column maps are far larger than the caches: each loop asks for the column of
-        // the entry a few positions ahead while this one is weighed.
+        // The column map is larger than the caches: ask for the column of the word a few
+        // positions ahead while this one is weighed.
         let ahead = 16
         wordColumns.withUnsafeBufferPointer { wordColumns in
-          pairColumn.withUnsafeBufferPointer { pairColumns in
-            for paper in laneRuns[laneIndex].joined() {
-              row.removeAll(keepingCapacity: true)
-              let start = local == 0 ? 0 : lane.documentEnds[local - 1]
-              let wordEnd = lane.wordEnds[local]
-              for position in start..<wordEnd {
-                if position + ahead < wordEnd {
-                  let word = Int(entries[position + ahead] >> 32)
-                  semblance_prefetch(wordColumns.baseAddress! + word)
-                }
-                let entry = entries[position]
-                let column = wordColumns[Int(entry >> 32)]
-                if column >= 0 {
-                  row.append(
-                    RowBlock.entry(column: column, count: Int32(truncatingIfNeeded: entry)))
-                }
+          for paper in laneRuns[laneIndex].joined() {
+            row.removeAll(keepingCapacity: true)
+            let start = local == 0 ? 0 : lane.documentEnds[local - 1]
+            let wordEnd = lane.wordEnds[local]
+            for position in start..<wordEnd {
+              if position + ahead < wordEnd {
+                let word = Int(entries[position + ahead] >> 32)
+                semblance_prefetch(wordColumns.baseAddress! + word)
               }
-              for partition in partitions {
-                let pairEntries = partition.entries
-                let pairStart = partition.ends[paper], pairEnd = partition.ends[paper + 1]
-                for position in pairStart..<pairEnd {
-                  if position + ahead < pairEnd {
-                    semblance_prefetch(
-                      pairColumns.baseAddress! + Int(pairEntries[position + ahead] >> 32))
-                  }
-                  let entry = pairEntries[position]
-                  let column = pairColumns[Int(entry >> 32)]
-                  if column >= 0 {
-                    row.append(
-                      RowBlock.entry(column: column, count: Int32(truncatingIfNeeded: entry)))
-                  }
-                }
+              let entry = entries[position]
+              let column = wordColumns[Int(entry >> 32)]
+              if column >= 0 {
+                row.append(
+                  RowBlock.entry(column: column, count: Int32(truncatingIfNeeded: entry)))
               }
-              RowBlock.weigh(
-                &row, idf: idf.buffer, sublinearTF: sublinearTF, values: &values,
-                scratch: &scratch)
-              for (entry, value) in zip(row, values) {
-                entries[written] = entry & 0xFFFF_FFFF_0000_0000 | UInt64(value.bitPattern)
-                written += 1
-              }
-              lengths.append(row.count)
-              local += 1
             }
+            // The pairs, with their columns already (see above).
+            for partition in partitions {
+              let pairEntries = partition.entries
+              for position in partition.ends[paper]..<partition.ends[paper + 1] {
+                let entry = pairEntries[position]
+                if Int32(truncatingIfNeeded: entry >> 32) >= 0 { row.append(entry) }
+              }
+            }
+            RowBlock.weigh(
+              &row, idf: idf.buffer, sublinearTF: sublinearTF, values: &values,
+              scratch: &scratch)
+            for (entry, value) in zip(row, values) {
+              entries[written] = entry & 0xFFFF_FFFF_0000_0000 | UInt64(value.bitPattern)
+              written += 1
+            }
+            lengths.append(row.count)
+            local += 1
           }
         }
         return lengths
