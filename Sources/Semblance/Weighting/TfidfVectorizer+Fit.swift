@@ -238,11 +238,12 @@ extension TfidfVectorizer {
     /// - Throws: `ConfigurationError.emptyCorpus` when no paper was added, `.noTerms` or
     ///   `.noTermsLeft` when pruning leaves nothing.
     func finish() throws -> (vectorizer: TfidfVectorizer, matrix: SparseMatrix) {
-      // The bigram tables, freed after the merge, give their pages to the matrix (see
-      // ``PageReserve``): on a virtual machine whose host reclaims freed memory, fresh pages
-      // cost far more than recycled ones. Only a matrix whose arrays are mapped can take
-      // them (``Storage/mappedMinimum``); below that, keeping the tables' pages until the
-      // matrix is built would only raise the peak (by 54 MiB at 34,000 papers).
+      // The bigram tables, the stored tokens and the pairs' entries, freed before the matrix
+      // is built, give their pages to it (see ``PageReserve``): on a virtual machine whose
+      // host reclaims freed memory, fresh pages cost far more than recycled ones. Only a
+      // matrix whose arrays are mapped can take them (``Storage/mappedMinimum``); below that,
+      // keeping the freed pages until the matrix is built would only raise the peak (by 54 MiB
+      // at 34,000 papers). The lanes' entries and the room after them bound the matrix.
       let entries = lanes.reduce(0) { $0 + $1.entries.count }
       guard entries * MemoryLayout<Int32>.stride >= Storage<Int32>.mappedMinimum else {
         return try weighAll()
@@ -297,7 +298,7 @@ extension TfidfVectorizer {
         }
         if configuration.maxTerms != nil { Self.addTotals(to: &pairs) }
       }
-      defer { pairs.release() }
+      defer { pairs.release() }  // on the paths that throw; releasing twice does nothing
       var candidates: [Int] = []
       if countsWords { candidates += (0..<words.count).filter { keeps(wordFrequency[$0]) } }
       if countsPairs { candidates += pairs.kept.indices.lazy.map { $0 + words.count } }
@@ -487,7 +488,9 @@ extension TfidfVectorizer {
         }
         return lengths
       }
-      // Only the rows' pages are handed on when the counts are released.
+      // The pairs' entries are free before the matrix is built, which can take their pages
+      // (see `finish()`); only the rows' pages are handed on when the counts are released.
+      pairs.release()
       for (lane, lengths) in zip(lanes, rowLengths) {
         lane.entries.truncate(to: lengths.reduce(0, +))
       }
