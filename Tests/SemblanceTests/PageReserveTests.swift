@@ -153,7 +153,8 @@ struct PageReserveTests {
     array.extend(by: 1_000_000)
     #expect(array.count == 1_001_000)
     array[1_000_999] = -7
-    array.append(contentsOf: UnsafeBufferPointer(start: [5, 6], count: 2))
+    let last: [Int32] = [5, 6]
+    last.withUnsafeBufferPointer { array.append(contentsOf: $0) }
     #expect(Array(array.buffer.prefix(1_000)) == first)
     #expect(Array(array.buffer.suffix(3)) == [-7, 5, 6])
     array.truncate(to: 999)
