@@ -12,11 +12,11 @@ import CSemblanceKernels
 /// them an integer hash per occurrence; the bigram's text is built only for the few that
 /// survive pruning. Each 16-byte slot holds the key, the id and the number of documents, so
 /// an occurrence costs one cache line, and ``touch(hash:)`` lets a caller start the loads of
-/// later slots instead of waiting for each miss in turn. A paper's counts
-/// are kept apart, by slot, in a ``PaperPairs`` that stays in the first-level cache, and
-/// corpus totals (which only a `maxTerms` cap needs) are not kept: slots of 32 bytes that
-/// held both made a table twice the size, whose fresh pages cost more than the paper's
-/// table does (Docs/Benchmarks.md).
+/// later slots instead of waiting for each miss in turn. A paper's counts are kept apart, by
+/// slot, in a ``PaperPairs`` that stays in the first-level cache, and corpus totals (which
+/// only a `maxTerms` cap needs) are not kept: slots of 32 bytes that held both made a table
+/// twice the size, whose fresh pages cost more than the paper's table does
+/// (Docs/Benchmarks.md).
 ///
 /// The slots are an anonymous mapping in which an all-zero slot is empty, and the table
 /// doubles in place (``grow()``): the mapping is extended without copying, and the pairs are

@@ -71,7 +71,7 @@ extension TfidfVectorizer.Accumulator {
           kept.append(
             CountedPairs.Kept(
               key: entry.key, total: 0,
-              number: entry.id &* Int32(partitionCount) &+ Int32(partition),
+              number: number(of: entry.id, in: partition, of: partitionCount),
               documents: entry.documents))
         }
       }
@@ -158,8 +158,10 @@ extension TfidfVectorizer.Accumulator {
           entries.reserve(additional: paper.count)
           for index in 0..<paper.count {
             let id = table.finish(slot: paper.slots[index])
-            let number = id &* Int32(partitionCount) &+ Int32(partition)
-            entries.append(entry(term: number, count: paper.counts[index]))
+            entries.append(
+              entry(
+                term: number(of: id, in: partition, of: partitionCount),
+                count: paper.counts[index]))
           }
           paper.removeAll()
           ends.append(entries.count)
@@ -169,9 +171,15 @@ extension TfidfVectorizer.Accumulator {
     }
   }
 
-  /// The partition that counts the pair of `hash`: from its upper 32 bits, which no table's
-  /// slot uses, scaled to `0..<count` by a multiplication (a division by `count` took 8% of
-  /// the counting's time).
+  /// A pair's global number from its id in its partition (see ``CountedPairs``).
+  @inline(__always)
+  static func number(of id: Int32, in partition: Int, of partitionCount: Int) -> Int32 {
+    id &* Int32(partitionCount) &+ Int32(partition)
+  }
+
+  /// The partition that counts the pair of `hash`: its upper 32 bits (a table's slot comes
+  /// from the lower ones) scaled to `0..<count` by a multiplication (a division by `count`
+  /// took 8% of the counting's time).
   @inline(__always)
   static func partition(of hash: UInt64, among count: Int) -> Int {
     Int(truncatingIfNeeded: ((hash >> 32) &* UInt64(truncatingIfNeeded: count)) >> 32)
