@@ -176,13 +176,14 @@ extension TfidfVectorizer {
               hash: token.hash)
             ids[index] = id
             if countsWords {
-              if wordMark[Int(id)] != mark {
-                wordMark[Int(id)] = mark
-                wordCount[Int(id)] = 0
-                touchedWords[touchedWordCount] = id
-                touchedWordCount += 1
-              }
-              wordCount[Int(id)] = wordCount[Int(id)].saturatingAdd(weight)
+              // Without a branch: whether a word is new to the paper is a coin toss for
+              // the branch predictor. `fresh` is -1 for a word not yet in the paper, else 0.
+              let other = wordMark[Int(id)] ^ mark
+              let fresh = (other | (0 &- other)) >> 31
+              wordMark[Int(id)] = mark
+              touchedWords[touchedWordCount] = id
+              touchedWordCount &+= Int(fresh & 1)
+              wordCount[Int(id)] = (wordCount[Int(id)] & ~fresh).saturatingAdd(weight)
             }
           }
           // The segment's tokens, for counting its bigrams once the words are merged.

@@ -138,11 +138,14 @@ extension TfidfVectorizer.Accumulator {
               let key = PairTable.key(previous, word)
               let hash = PairTable.hash(key)
               previous = word
-              guard Self.partition(of: hash, among: partitionCount) == partition else { continue }
+              // Written always, and kept by the count without a branch: which partition a
+              // pair falls in is a coin toss, which a branch mispredicts half the time (the
+              // compiler makes one of a conditional increment).
               keys[found] = key
               hashes[found] = hash
               weights[found] = weight
-              found += 1
+              let other = Self.partition(of: hash, among: partitionCount) ^ partition
+              found &+= 1 &- Int(bitPattern: UInt(bitPattern: other | (0 &- other)) >> 63)
             }
             position = segmentEnd + 1
           }
