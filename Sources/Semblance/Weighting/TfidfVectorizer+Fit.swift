@@ -447,15 +447,40 @@ extension TfidfVectorizer {
         var lengths: [Int] = []
         lengths.reserveCapacity(lane.documentEnds.count)
         var local = 0, written = 0
-        var row: [UInt64] = [], values: [Float] = [], scratch: [Double] = []
+        // A row's entries, its values and their weights in double precision: room for all
+        // of the paper's counts, which the row never outgrows (pruning only drops entries).
+        var capacity = 256
+        var row = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
+        var values = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
+        var weights = UnsafeMutablePointer<Double>.allocate(capacity: capacity)
+        defer {
+          row.deallocate()
+          values.deallocate()
+          weights.deallocate()
+        }
         // The column map is larger than the caches: ask for the column of the word a few
         // positions ahead while this one is weighed.
         let ahead = 16
         wordColumns.withUnsafeBufferPointer { wordColumns in
           for paper in laneRuns[laneIndex].joined() {
-            row.removeAll(keepingCapacity: true)
             let start = local == 0 ? 0 : lane.documentEnds[local - 1]
             let wordEnd = lane.wordEnds[local]
+            var needed = wordEnd - start
+            for partition in partitions {
+              needed += partition.ends[paper + 1] - partition.ends[paper]
+            }
+            if needed > capacity {
+              capacity = max(needed, 2 * capacity)
+              row.deallocate()
+              values.deallocate()
+              weights.deallocate()
+              row = .allocate(capacity: capacity)
+              values = .allocate(capacity: capacity)
+              weights = .allocate(capacity: capacity)
+            }
+            // Every entry is written, and a pruned one (column -1) is not counted, without a
+            // branch: over half the pairs are pruned, in no order a predictor could learn.
+            var length = 0
             for position in start..<wordEnd {
               if position + ahead < wordEnd {
                 let word = Int(entries[position + ahead] >> 32)
@@ -463,27 +488,26 @@ extension TfidfVectorizer {
               }
               let entry = entries[position]
               let column = wordColumns[Int(entry >> 32)]
-              if column >= 0 {
-                row.append(
-                  RowBlock.entry(column: column, count: Int32(truncatingIfNeeded: entry)))
-              }
+              row[length] = RowBlock.entry(column: column, count: Int32(truncatingIfNeeded: entry))
+              length &+= 1 &+ Int(column >> 31)
             }
             // The pairs, with their columns already (see above).
             for partition in partitions {
               let pairEntries = partition.entries
               for position in partition.ends[paper]..<partition.ends[paper + 1] {
                 let entry = pairEntries[position]
-                if Int32(truncatingIfNeeded: entry >> 32) >= 0 { row.append(entry) }
+                row[length] = entry
+                length &+= 1 &+ Int(Int32(truncatingIfNeeded: entry >> 32) >> 31)
               }
             }
             RowBlock.weigh(
-              &row, idf: idf.buffer, sublinearTF: sublinearTF, values: &values,
-              scratch: &scratch)
-            for (entry, value) in zip(row, values) {
-              entries[written] = entry & 0xFFFF_FFFF_0000_0000 | UInt64(value.bitPattern)
+              UnsafeMutableBufferPointer(start: row, count: length), idf: idf.buffer,
+              sublinearTF: sublinearTF, values: values, scratch: weights)
+            for index in 0..<length {
+              entries[written] = row[index] & 0xFFFF_FFFF_0000_0000 | UInt64(values[index].bitPattern)
               written += 1
             }
-            lengths.append(row.count)
+            lengths.append(length)
             local += 1
           }
         }
@@ -604,46 +628,59 @@ struct RowBlock {
   mutating func append(
     entries: inout [UInt64], idf: UnsafeBufferPointer<Float>, sublinearTF: Bool
   ) {
-    RowBlock.weigh(
-      &entries, idf: idf, sublinearTF: sublinearTF, values: &rowValues, scratch: &weights)
+    let count = entries.count
+    if weights.count < count {
+      weights = [Double](repeating: 0, count: count)
+      rowValues = [Float](repeating: 0, count: count)
+    }
+    if count > 0 {
+      entries.withUnsafeMutableBufferPointer { entries in
+        weights.withUnsafeMutableBufferPointer { weights in
+          rowValues.withUnsafeMutableBufferPointer { values in
+            RowBlock.weigh(
+              entries, idf: idf, sublinearTF: sublinearTF, values: values.baseAddress!,
+              scratch: weights.baseAddress!)
+          }
+        }
+      }
+    }
     for entry in entries { indices.append(Int32(truncatingIfNeeded: entry >> 32)) }
-    values.append(contentsOf: rowValues)
-    rowLengths.append(entries.count)
+    values.append(contentsOf: rowValues[..<count])
+    rowLengths.append(count)
   }
 
   /// Sorts one row's entries (``entry(column:count:)``, one per column) by column, and sets
   /// `values` to their weights, normalised to unit length; `scratch` keeps the weights in
-  /// double precision between the passes.
+  /// double precision between the passes. Both have room for every entry.
   static func weigh(
-    _ entries: inout [UInt64], idf: UnsafeBufferPointer<Float>, sublinearTF: Bool,
-    values: inout [Float], scratch weights: inout [Double]
+    _ entries: UnsafeMutableBufferPointer<UInt64>, idf: UnsafeBufferPointer<Float>,
+    sublinearTF: Bool, values: UnsafeMutablePointer<Float>,
+    scratch weights: UnsafeMutablePointer<Double>
   ) {
+    guard let base = entries.baseAddress, entries.count > 0 else { return }
+    let count = entries.count
     // The entries' columns are distinct: sorting by the upper halves alone orders them.
-    entries.withUnsafeMutableBufferPointer {
-      if let base = $0.baseAddress { semblance_sort_row_entries(base, $0.count) }
-    }
-    weights.removeAll(keepingCapacity: true)
+    semblance_sort_row_entries(base, count)
     var squares: Double = 0
     // The idf array is far larger than the caches and columns come in sorted, scattered
-    // order: ask for an entry's idf a few entries ahead. (An empty vocabulary has no base
-    // address, and then no entries either.)
-    let idfBase = idf.baseAddress
-    for position in 0..<min(RowBlock.idfLookahead, entries.count) {
-      semblance_prefetch(idfBase! + Int(entries[position] >> 32))
+    // order: ask for an entry's idf a few entries ahead.
+    let idfBase = idf.baseAddress!
+    for position in 0..<min(RowBlock.idfLookahead, count) {
+      semblance_prefetch(idfBase + Int(base[position] >> 32))
     }
-    for (position, entry) in entries.enumerated() {
-      if position + RowBlock.idfLookahead < entries.count {
-        semblance_prefetch(idfBase! + Int(entries[position + RowBlock.idfLookahead] >> 32))
+    for position in 0..<count {
+      if position + RowBlock.idfLookahead < count {
+        semblance_prefetch(idfBase + Int(base[position + RowBlock.idfLookahead] >> 32))
       }
-      let column = Int32(truncatingIfNeeded: entry >> 32)
-      let count = Int32(truncatingIfNeeded: entry)
-      let weight = RowBlock.termFrequency(count, sublinear: sublinearTF) * Double(idf[Int(column)])
+      let entry = base[position]
+      let column = Int(truncatingIfNeeded: entry >> 32)
+      let termCount = Int32(truncatingIfNeeded: entry)
+      let weight = RowBlock.termFrequency(termCount, sublinear: sublinearTF) * Double(idfBase[column])
       squares += weight * weight
-      weights.append(weight)
+      weights[position] = weight
     }
     let scale = squares > 0 ? 1 / squares.squareRoot() : 1
-    values.removeAll(keepingCapacity: true)
-    for weight in weights { values.append(Float(weight * scale)) }
+    for position in 0..<count { values[position] = Float(weights[position] * scale) }
   }
 
   /// Interleaves lanes of rows into one matrix. Each lane's rows lie one after another in
@@ -766,3 +803,4 @@ func compareBytes(_ table: TermTable, _ a: Int, _ b: Int) -> Int {
     }
   }
 }
+
