@@ -66,6 +66,9 @@ public struct Analyzer: Sendable {
   /// One bit per value of a hash's top 12 bits, set for the stop words' hashes: most tokens
   /// that are not stop words are told so by one bit test, without probing the table.
   let stopWordFilter: [UInt64]
+  /// The stop words again, for the ASCII path's test without a branch on its answer; `nil`
+  /// when one is longer than ``ShortWordSet/maximumLength`` bytes.
+  let shortStopWords: ShortWordSet?
 
   /// Creates an analyzer.
   /// - Throws: `ConfigurationError` when the configuration is out of range.
@@ -74,14 +77,17 @@ public struct Analyzer: Sendable {
     self.configuration = configuration
     var table = TermTable(minimumCapacity: configuration.stopWords.count)
     var filter = [UInt64](repeating: 0, count: 64)
+    var spellings: [(bytes: [UInt8], hash: UInt64)] = []
     for word in configuration.stopWords.sorted() {
       var spelling = word.lowercased()
       table.insert(spelling)
       let hash = spelling.withUTF8 { TermTable.hash($0) }
       filter[Int(hash >> 58)] |= 1 << ((hash >> 52) & 63)
+      spellings.append((Array(spelling.utf8), hash))
     }
     self.stopWordTable = table
     self.stopWordFilter = filter
+    self.shortStopWords = ShortWordSet(spellings)
   }
 
   /// The lowercased word tokens of `text`, in order, stop words included.
@@ -163,7 +169,8 @@ public struct Analyzer: Sendable {
       guard let base = bytes.baseAddress, semblance_is_ascii(base, bytes.count) != 0 else {
         return false
       }
-      let loweredNeeded = bytes.count + 8, tokensNeeded = bytes.count / 3 + 1
+      // The kernel reads 8 bytes past a token's start, the stop-word test 16.
+      let loweredNeeded = bytes.count + 16, tokensNeeded = bytes.count / 3 + 1
       if workspace.lowered.count < loweredNeeded {
         workspace.lowered.append(
           contentsOf: repeatElement(0, count: loweredNeeded - workspace.lowered.count))
@@ -178,17 +185,28 @@ public struct Analyzer: Sendable {
           let text = lowered.baseAddress!
           let found = semblance_scan_ascii(base, bytes.count, text, tokens.baseAddress!)
           var kept = 0
-          stopWordFilter.withUnsafeBufferPointer { filter in
+          if let shortStopWords {
+            // Every token is written, and a stop word is not counted, without a branch.
             for index in 0..<found {
               let token = tokens[index]
-              let hash = token.hash
-              if (filter[Int(hash >> 58)] >> ((hash >> 52) & 63)) & 1 != 0 {
-                let key = UnsafeBufferPointer(
-                  start: text + Int(token.start), count: Int(token.end &- token.start))
-                if stopWords.find(key, hash: hash) >= 0 { continue }
-              }
               tokens[kept] = token
-              kept += 1
+              let stop = shortStopWords.contains(
+                text + Int(token.start), length: Int(token.end &- token.start), hash: token.hash)
+              kept &+= stop ? 0 : 1
+            }
+          } else {
+            stopWordFilter.withUnsafeBufferPointer { filter in
+              for index in 0..<found {
+                let token = tokens[index]
+                let hash = token.hash
+                if (filter[Int(hash >> 58)] >> ((hash >> 52) & 63)) & 1 != 0 {
+                  let key = UnsafeBufferPointer(
+                    start: text + Int(token.start), count: Int(token.end &- token.start))
+                  if stopWords.find(key, hash: hash) >= 0 { continue }
+                }
+                tokens[kept] = token
+                kept += 1
+              }
             }
           }
           body(UnsafePointer(text), UnsafeBufferPointer(rebasing: tokens[..<kept]), weight)
