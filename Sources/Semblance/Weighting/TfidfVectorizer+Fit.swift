@@ -59,6 +59,8 @@ extension TfidfVectorizer {
       var tokens = MappedArray<Int32>()
       /// Per paper: the end of its tokens in `tokens`.
       var tokenEnds: [Int] = []
+      /// The distinct bigrams among `tokens`, by the hashes of their words' bytes.
+      var pairs = DistinctCounter()
 
       deinit {
         entries.release()
@@ -107,6 +109,9 @@ extension TfidfVectorizer {
       var words = lane.words, wordFrequency = lane.wordFrequency, wordTotal = lane.wordTotal
       var wordEnds = lane.wordEnds, documentEnds = lane.documentEnds, entries = lane.entries
       var tokenIDs = lane.tokens, tokenEnds = lane.tokenEnds
+      var distinctPairs = lane.pairs
+      let pairRegisters = UnsafeMutablePointer<UInt8>.allocate(capacity: 1 << 12)
+      distinctPairs.withRegisters { pairRegisters.initialize(from: $0, count: 1 << 12) }
       lane.words = TermTable(minimumCapacity: 0)
       (lane.wordFrequency, lane.wordTotal) = ([], [])
       (lane.wordEnds, lane.documentEnds, lane.tokenEnds) = ([], [], [])
@@ -119,6 +124,9 @@ extension TfidfVectorizer {
         (lane.wordFrequency, lane.wordTotal) = (wordFrequency, wordTotal)
         (lane.wordEnds, lane.documentEnds, lane.tokenEnds) = (wordEnds, documentEnds, tokenEnds)
         (lane.entries, lane.tokens) = (entries, tokenIDs)
+        distinctPairs.withRegisters { $0.update(from: pairRegisters, count: 1 << 12) }
+        pairRegisters.deallocate()
+        lane.pairs = distinctPairs
       }
       // Scratch per word and per token as pointers: arrays captured by the per-segment
       // closure cost reference counting and a uniqueness check in every segment.
@@ -191,6 +199,13 @@ extension TfidfVectorizer {
           tokenIDs.append(contentsOf: UnsafeBufferPointer(start: ids, count: tokens))
           tokenIDs.append(~weight)
           pairOccurrences += tokens - 1
+          var previous = segmentTokens[0].hash
+          for token in segmentTokens.dropFirst() {
+            DistinctCounter.add(
+              hash: (previous &* 0x9E37_79B9_7F4A_7C15 ^ token.hash) &* 0xBF58_476D_1CE4_E5B9,
+              to: pairRegisters)
+            previous = token.hash
+          }
         }
         entries.reserve(additional: touchedWordCount)
         for id in UnsafeBufferPointer(start: touchedWords, count: touchedWordCount) {
@@ -290,9 +305,11 @@ extension TfidfVectorizer {
       func keeps(_ df: Int32) -> Bool { Int(df) >= minimum && Double(df) <= maximumCount }
       var pairs = CountedPairs()
       if countsPairs {
+        var distinctPairs = DistinctCounter()
+        for lane in lanes { distinctPairs.merge(lane.pairs) }
         pairs = Self.countPairs(
           lanes: lanes, runs: runs, wordMaps: wordMaps, paperCount: n,
-          partitionCount: lanes.count, keeping: keeps)
+          partitionCount: lanes.count, expectedPairs: distinctPairs.estimate, keeping: keeps)
         for lane in lanes {
           lane.tokens.release()
           lane.tokenEnds = []

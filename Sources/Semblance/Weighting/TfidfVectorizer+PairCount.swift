@@ -53,12 +53,13 @@ extension TfidfVectorizer.Accumulator {
   /// counted by one task, once per paper.
   static func countPairs(
     lanes: [Lane], runs: [(lane: Int, count: Int)], wordMaps: [[Int32]], paperCount: Int,
-    partitionCount: Int, keeping keeps: (Int32) -> Bool
+    partitionCount: Int, expectedPairs: Int, keeping keeps: (Int32) -> Bool
   ) -> CountedPairs {
     let results = parallelMap(chunks: partitionCount) {
       partition -> (CountedPairs.Partition, MappedArray<CountedPairs.Kept>, Int) in
       var counted = CountedPairs.Partition()
-      let table = PairTable()
+      // Sized for its share of the pairs, so that it need not double as it fills.
+      let table = PairTable(minimumCapacity: expectedPairs / partitionCount)
       countPartition(
         partition, of: partitionCount, lanes: lanes, runs: runs, wordMaps: wordMaps,
         paperCount: paperCount, into: table, entries: &counted.entries, ends: &counted.ends)
