@@ -275,11 +275,14 @@ extension TfidfVectorizer {
       let countsPairs = configuration.analyzer.ngramRange.contains(2)
       let lanes = self.lanes
 
-      // 1. Merge the lanes' words by bytes, in lane order (deterministic).
-      var words = TermTable(minimumCapacity: lanes.map(\.words.count).max() ?? 16)
-      var wordFrequency: [Int32] = [], wordTotal: [Int64] = []
-      var wordMaps: [[Int32]] = []
-      for lane in lanes {
+      // 1. Merge the lanes' words by bytes, in lane order (deterministic). The first lane's
+      //    table is the start: its words would get their own ids again, in the same order.
+      var words = lanes[0].words
+      var wordFrequency = lanes[0].wordFrequency, wordTotal = lanes[0].wordTotal
+      var wordMaps: [[Int32]] = [(0..<Int32(words.count)).map { $0 }]
+      lanes[0].words = TermTable(minimumCapacity: 0)
+      (lanes[0].wordFrequency, lanes[0].wordTotal) = ([], [])
+      for lane in lanes.dropFirst() {
         var wordMap = [Int32](repeating: 0, count: lane.words.count)
         for local in 0..<lane.words.count {
           let id = lane.words.withKey(local) { words.insert($0) }
@@ -307,8 +310,9 @@ extension TfidfVectorizer {
       if countsPairs {
         var distinctPairs = DistinctCounter()
         for lane in lanes { distinctPairs.merge(lane.pairs) }
+        Self.globalizeTokens(of: lanes, wordMaps: wordMaps)
         pairs = Self.countPairs(
-          lanes: lanes, runs: runs, wordMaps: wordMaps, paperCount: n,
+          lanes: lanes, runs: runs, paperCount: n,
           partitionCount: lanes.count, expectedPairs: distinctPairs.estimate, keeping: keeps)
         for lane in lanes {
           lane.tokens.release()

@@ -42,17 +42,17 @@ extension TfidfVectorizer.Accumulator {
     }
   }
 
-  /// Counts the bigrams of every paper, from the kept tokens the lanes stored, under the
-  /// global word ids of `wordMaps`, and keeps those whose document frequency `keeps` accepts.
+  /// Counts the bigrams of every paper, from the kept tokens the lanes stored (by then under
+  /// global word ids: see ``globalizeTokens(of:wordMaps:)``), and keeps those whose document
+  /// frequency `keeps` accepts.
   ///
   /// Counting bigrams while tokenizing, with each lane's own word ids, left one table per
   /// lane to merge afterwards: every pair of one lane looked up in the other's table, a cache
   /// miss each, at 34,000 papers a sixth of the analysis. Here each partition's task reads
-  /// the stored tokens of every paper in corpus order, maps them to global ids (a small
-  /// table), and counts only the pairs whose hash falls in its partition; each pair is
-  /// counted by one task, once per paper.
+  /// the stored tokens of every paper in corpus order and counts only the pairs whose hash
+  /// falls in its partition; each pair is counted by one task, once per paper.
   static func countPairs(
-    lanes: [Lane], runs: [(lane: Int, count: Int)], wordMaps: [[Int32]], paperCount: Int,
+    lanes: [Lane], runs: [(lane: Int, count: Int)], paperCount: Int,
     partitionCount: Int, expectedPairs: Int, keeping keeps: (Int32) -> Bool
   ) -> CountedPairs {
     let results = parallelMap(chunks: partitionCount) {
@@ -61,7 +61,7 @@ extension TfidfVectorizer.Accumulator {
       // Sized for its share of the pairs, so that it need not double as it fills.
       let table = PairTable(minimumCapacity: expectedPairs / partitionCount)
       countPartition(
-        partition, of: partitionCount, lanes: lanes, runs: runs, wordMaps: wordMaps,
+        partition, of: partitionCount, lanes: lanes, runs: runs,
         paperCount: paperCount, into: table, entries: &counted.entries, ends: &counted.ends)
       // The kept pairs go to a mapping, not an array grown on a worker thread, whose
       // malloc arena would keep the memory once it is freed.
@@ -89,10 +89,35 @@ extension TfidfVectorizer.Accumulator {
     return pairs
   }
 
+  /// Rewrites every lane's stored tokens from its own word ids to the global ones of
+  /// `wordMaps` (in place, on all cores), so that each partition's pass over all of them
+  /// reads ids without a lookup. A lane whose map is the identity (the first) is left alone.
+  static func globalizeTokens(of lanes: [Lane], wordMaps: [[Int32]]) {
+    var pieces: [(lane: Int, range: Range<Int>)] = []
+    for (index, lane) in lanes.enumerated()
+    where !wordMaps[index].elementsEqual(0..<Int32(wordMaps[index].count)) {
+      let count = lane.tokens.count, chunks = max(1, min(processorCount * 2, count >> 16))
+      for chunk in 0..<chunks {
+        pieces.append((index, chunkRange(chunk, of: chunks, count: count)))
+      }
+    }
+    parallelForEach(chunks: pieces.count) { piece in
+      let (index, range) = pieces[piece]
+      let tokens = lanes[index].tokens.buffer
+      wordMaps[index].withUnsafeBufferPointer { map in
+        for position in range {
+          let token = tokens[position]
+          // Segment ends (negative) stay as they are.
+          if token >= 0 { tokens[position] = map[Int(token)] }
+        }
+      }
+    }
+  }
+
   /// One partition's count into `table`, `entries` and `ends` (see ``CountedPairs``).
   private static func countPartition(
     _ partition: Int, of partitionCount: Int, lanes: [Lane], runs: [(lane: Int, count: Int)],
-    wordMaps: [[Int32]], paperCount: Int, into table: PairTable,
+    paperCount: Int, into table: PairTable,
     entries: inout MappedArray<UInt64>, ends: inout MappedArray<Int>
   ) {
     ends.reserve(additional: paperCount + 1)
@@ -115,7 +140,7 @@ extension TfidfVectorizer.Accumulator {
       let lane = lanes[run.lane]
       let tokens = lane.tokens.buffer
       let tokenEnds = lane.tokenEnds
-      wordMaps[run.lane].withUnsafeBufferPointer { map in
+      do {
         for local in next[run.lane]..<next[run.lane] + run.count {
           let start = local == 0 ? 0 : tokenEnds[local - 1], end = tokenEnds[local]
           if end - start > capacity {
@@ -133,9 +158,9 @@ extension TfidfVectorizer.Accumulator {
             var segmentEnd = position
             while tokens[segmentEnd] >= 0 { segmentEnd += 1 }
             let weight = ~tokens[segmentEnd]
-            var previous = map[Int(tokens[position])]
+            var previous = tokens[position]
             for token in position + 1..<segmentEnd {
-              let word = map[Int(tokens[token])]
+              let word = tokens[token]
               let key = PairTable.key(previous, word)
               let hash = PairTable.hash(key)
               previous = word
