@@ -89,60 +89,76 @@ extension TfidfVectorizer {
       let analyzer = self.analyzer
       let countsWords = configuration.analyzer.ngramRange.contains(1)
       let countsPairs = configuration.analyzer.ngramRange.contains(2)
+      let countsTotals = configuration.maxTerms != nil
       parallelForEach(chunks: laneCount) { laneIndex in
         Accumulator.count(
           papers[chunkRange(laneIndex, of: laneCount, count: papers.count)],
           into: lanes.value[laneIndex], analyzer: analyzer,
-          countsWords: countsWords, countsPairs: countsPairs)
+          countsWords: countsWords, countsPairs: countsPairs, countsTotals: countsTotals)
       }
       paperCount += papers.count
     }
 
+    /// A word's counting state in one lane: the last paper that used it, its count there,
+    /// and the papers that used it. One record, so that a token touches one cache line.
+    private struct WordState {
+      var mark: Int32 = -1
+      var count: Int32 = 0
+      var documents: Int32 = 0
+      var unused: Int32 = 0
+    }
+
+    /// - Parameter countsTotals: whether to sum each word's count over the corpus, which only
+    ///   a `maxTerms` cap needs.
     private static func count(
       _ papers: ArraySlice<Paper>, into lane: Lane, analyzer: Analyzer,
-      countsWords: Bool, countsPairs: Bool
+      countsWords: Bool, countsPairs: Bool, countsTotals: Bool
     ) {
       var workspace = Analyzer.Workspace()
       // The lane's tables as local variables for the whole run, put back at the end: every
       // access to a class's stored property is checked for exclusivity at run time, which
       // cost more than the hashing on the per-token path.
-      var words = lane.words, wordFrequency = lane.wordFrequency, wordTotal = lane.wordTotal
+      var words = lane.words
       var wordEnds = lane.wordEnds, documentEnds = lane.documentEnds, entries = lane.entries
       var tokenIDs = lane.tokens, tokenEnds = lane.tokenEnds
       var distinctPairs = lane.pairs
       let pairRegisters = UnsafeMutablePointer<UInt8>.allocate(capacity: 1 << 12)
       distinctPairs.withRegisters { pairRegisters.initialize(from: $0, count: 1 << 12) }
       lane.words = TermTable(minimumCapacity: 0)
-      (lane.wordFrequency, lane.wordTotal) = ([], [])
       (lane.wordEnds, lane.documentEnds, lane.tokenEnds) = ([], [], [])
       (lane.entries, lane.tokens) = (MappedArray(), MappedArray())
+      // Scratch per word and per token as pointers: arrays captured by the per-segment
+      // closure cost reference counting and a uniqueness check in every segment. The
+      // per-word scratch runs ahead of the table by up to a segment's tokens.
+      var scratchWords = max(words.count, 1024), scratchTokens = 1024
+      var wordStates = UnsafeMutablePointer<WordState>.allocate(capacity: scratchWords)
+      wordStates.initialize(repeating: WordState(), count: scratchWords)
+      for (id, documents) in lane.wordFrequency.enumerated() { wordStates[id].documents = documents }
+      var wordTotals = UnsafeMutablePointer<Int64>.allocate(capacity: scratchWords)
+      wordTotals.initialize(repeating: 0, count: scratchWords)
+      lane.wordTotal.withUnsafeBufferPointer {
+        if let base = $0.baseAddress { wordTotals.update(from: base, count: $0.count) }
+      }
       defer {
-        // The per-word arrays run ahead of the table by up to a segment's tokens.
-        wordFrequency.removeSubrange(words.count...)
-        wordTotal.removeSubrange(words.count...)
+        lane.wordFrequency = (0..<words.count).map { wordStates[$0].documents }
+        lane.wordTotal = Array(UnsafeBufferPointer(start: wordTotals, count: words.count))
+        wordStates.deallocate()
+        wordTotals.deallocate()
         lane.words = words
-        (lane.wordFrequency, lane.wordTotal) = (wordFrequency, wordTotal)
         (lane.wordEnds, lane.documentEnds, lane.tokenEnds) = (wordEnds, documentEnds, tokenEnds)
         (lane.entries, lane.tokens) = (entries, tokenIDs)
         distinctPairs.withRegisters { $0.update(from: pairRegisters, count: 1 << 12) }
         pairRegisters.deallocate()
         lane.pairs = distinctPairs
       }
-      // Scratch per word and per token as pointers: arrays captured by the per-segment
-      // closure cost reference counting and a uniqueness check in every segment.
-      var scratchWords = max(words.count, 1024), scratchTokens = 1024
-      var wordCount = UnsafeMutablePointer<Int32>.allocate(capacity: scratchWords)
-      wordCount.initialize(repeating: 0, count: scratchWords)
-      var wordMark = UnsafeMutablePointer<Int32>.allocate(capacity: scratchWords)
-      wordMark.initialize(repeating: -1, count: scratchWords)
       // A paper's token ids (one segment at a time) and the words it touched.
       var ids = UnsafeMutablePointer<Int32>.allocate(capacity: scratchTokens)
       var touchedWords = UnsafeMutablePointer<Int32>.allocate(capacity: scratchTokens)
       defer {
-        for scratch in [wordCount, wordMark, ids, touchedWords] { scratch.deallocate() }
+        for scratch in [ids, touchedWords] { scratch.deallocate() }
       }
       for paper in papers {
-        // The paper's mark in `wordMark`: unique within the lane.
+        // The paper's mark in `wordStates`: unique within the lane.
         let mark = Int32(truncatingIfNeeded: documentEnds.count)
         var touchedWordCount = 0, pairOccurrences = 0
         analyzer.forEachTokenizedSegment(
@@ -162,14 +178,10 @@ extension TfidfVectorizer {
           let needed = words.count + tokens
           if scratchWords < needed {
             let grown = max(needed, scratchWords * 2)
-            wordCount = Accumulator.grown(wordCount, from: scratchWords, to: grown, filling: 0)
-            wordMark = Accumulator.grown(wordMark, from: scratchWords, to: grown, filling: -1)
+            wordStates = Accumulator.grown(
+              wordStates, from: scratchWords, to: grown, filling: WordState())
+            wordTotals = Accumulator.grown(wordTotals, from: scratchWords, to: grown, filling: 0)
             scratchWords = grown
-          }
-          if wordFrequency.count < needed {
-            let more = max(needed - wordFrequency.count, wordFrequency.count)
-            wordFrequency.append(contentsOf: repeatElement(0, count: more))
-            wordTotal.append(contentsOf: repeatElement(0, count: more))
           }
           // As for pairs below: ask for each word's slot a fixed distance ahead.
           let distance = Accumulator.prefetchDistance
@@ -186,12 +198,14 @@ extension TfidfVectorizer {
             if countsWords {
               // Without a branch: whether a word is new to the paper is a coin toss for
               // the branch predictor. `fresh` is -1 for a word not yet in the paper, else 0.
-              let other = wordMark[Int(id)] ^ mark
+              let state = wordStates + Int(id)
+              let other = state.pointee.mark ^ mark
               let fresh = (other | (0 &- other)) >> 31
-              wordMark[Int(id)] = mark
+              state.pointee.mark = mark
+              state.pointee.documents &+= fresh & 1
+              state.pointee.count = (state.pointee.count & ~fresh).saturatingAdd(weight)
               touchedWords[touchedWordCount] = id
               touchedWordCount &+= Int(fresh & 1)
-              wordCount[Int(id)] = (wordCount[Int(id)] & ~fresh).saturatingAdd(weight)
             }
           }
           // The segment's tokens, for counting its bigrams once the words are merged.
@@ -209,10 +223,9 @@ extension TfidfVectorizer {
         }
         entries.reserve(additional: touchedWordCount)
         for id in UnsafeBufferPointer(start: touchedWords, count: touchedWordCount) {
-          let count = wordCount[Int(id)]
+          let count = wordStates[Int(id)].count
           entries.append(entry(term: id, count: count))
-          wordFrequency[Int(id)] += 1
-          wordTotal[Int(id)] += Int64(count)
+          if countsTotals { wordTotals[Int(id)] += Int64(count) }
         }
         wordEnds.append(entries.count)
         entries.extend(by: pairOccurrences)
