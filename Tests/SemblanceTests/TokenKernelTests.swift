@@ -143,7 +143,7 @@ extension SelectionKernelTests {
 
   @Test(
     "the row-entry sort orders entries with distinct columns by column",
-    arguments: [0, 1, 47, 48, 155, 1_000, 2_048, 2_049, 5_000])
+    arguments: [0, 1, 31, 32, 47, 48, 155, 1_000, 2_048, 2_049, 5_000])
   func rowEntrySort(count: Int) {
     var generator = SeededGenerator(seed: UInt64(count))
     // Columns from vocabularies of several sizes (so that one, two, three or four upper

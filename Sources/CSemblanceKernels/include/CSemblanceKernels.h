@@ -91,13 +91,14 @@ size_t semblance_scan_ascii(
 
 /// Sorts `values` in ascending order, in place and with no allocation (introsort: quicksort
 /// on the median of three, heapsort past twice the logarithm's depth, insertion sort for short
-/// runs). `semblance_sort_row_entries` uses it for rows too short or too long for its radix
-/// sort.
+/// runs). `semblance_sort_row_entries` uses it for rows too short or too long for its counting
+/// pass.
 void semblance_sort_u64(uint64_t *values, size_t count);
 
 /// Sorts row entries, `column << 32 | count`, by column: `values` in ascending order when no
-/// two share their upper 32 bits (the lower halves then order nothing). A radix sort on the
-/// upper bytes that vary, for the lengths of most rows; `semblance_sort_u64` otherwise.
+/// two share their upper 32 bits (the lower halves then order nothing). For the lengths of
+/// most rows, one counting pass on the top bits and an insertion sort of what it leaves;
+/// `semblance_sort_u64` otherwise.
 void semblance_sort_row_entries(uint64_t *values, size_t count);
 
 /// For each row r in [first, last) of a CSR matrix (`offsets`, `indices`, `values`), the sum
