@@ -140,61 +140,59 @@ extension TfidfVectorizer.Accumulator {
       let lane = lanes[run.lane]
       let tokens = lane.tokens.buffer
       let tokenEnds = lane.tokenEnds
-      do {
-        for local in next[run.lane]..<next[run.lane] + run.count {
-          let start = local == 0 ? 0 : tokenEnds[local - 1], end = tokenEnds[local]
-          if end - start > capacity {
-            capacity = max(end - start, capacity * 2)
-            for pointer in [keys, hashes] as [UnsafeMutablePointer<UInt64>] { pointer.deallocate() }
-            weights.deallocate()
-            keys = .allocate(capacity: capacity)
-            hashes = .allocate(capacity: capacity)
-            weights = .allocate(capacity: capacity)
-          }
-          // The paper's segments, each closed by the complement of its weight.
-          var found = 0
-          var position = start
-          while position < end {
-            var segmentEnd = position
-            while tokens[segmentEnd] >= 0 { segmentEnd += 1 }
-            let weight = ~tokens[segmentEnd]
-            var previous = tokens[position]
-            for token in position + 1..<segmentEnd {
-              let word = tokens[token]
-              let key = PairTable.key(previous, word)
-              let hash = PairTable.hash(key)
-              previous = word
-              // Written always, and kept by the count without a branch: which partition a
-              // pair falls in is a coin toss, which a branch mispredicts half the time (the
-              // compiler makes one of a conditional increment).
-              keys[found] = key
-              hashes[found] = hash
-              weights[found] = weight
-              let other = Self.partition(of: hash, among: partitionCount) ^ partition
-              found &+= 1 &- Int(bitPattern: UInt(bitPattern: other | (0 &- other)) >> 63)
-            }
-            position = segmentEnd + 1
-          }
-          table.reserve(additional: found)
-          paper.reserve(found)
-          // Ask for each slot a fixed distance ahead of its use (see `prefetchDistance`).
-          for index in 0..<min(found, distance) { table.touch(hash: hashes[index]) }
-          for index in 0..<found {
-            if index + distance < found { table.touch(hash: hashes[index + distance]) }
-            let slot = table.slot(for: keys[index], hash: hashes[index])
-            paper.add(slot: slot, weight: weights[index])
-          }
-          entries.reserve(additional: paper.count)
-          for index in 0..<paper.count {
-            let id = table.finish(slot: paper.slots[index])
-            entries.append(
-              entry(
-                term: number(of: id, in: partition, of: partitionCount),
-                count: paper.counts[index]))
-          }
-          paper.removeAll()
-          ends.append(entries.count)
+      for local in next[run.lane]..<next[run.lane] + run.count {
+        let start = local == 0 ? 0 : tokenEnds[local - 1], end = tokenEnds[local]
+        if end - start > capacity {
+          capacity = max(end - start, capacity * 2)
+          for pointer in [keys, hashes] as [UnsafeMutablePointer<UInt64>] { pointer.deallocate() }
+          weights.deallocate()
+          keys = .allocate(capacity: capacity)
+          hashes = .allocate(capacity: capacity)
+          weights = .allocate(capacity: capacity)
         }
+        // The paper's segments, each closed by the complement of its weight.
+        var found = 0
+        var position = start
+        while position < end {
+          var segmentEnd = position
+          while tokens[segmentEnd] >= 0 { segmentEnd += 1 }
+          let weight = ~tokens[segmentEnd]
+          var previous = tokens[position]
+          for token in position + 1..<segmentEnd {
+            let word = tokens[token]
+            let key = PairTable.key(previous, word)
+            let hash = PairTable.hash(key)
+            previous = word
+            // Written always, and kept by the count without a branch: which partition a
+            // pair falls in is a coin toss, which a branch mispredicts half the time (the
+            // compiler makes one of a conditional increment).
+            keys[found] = key
+            hashes[found] = hash
+            weights[found] = weight
+            let other = Self.partition(of: hash, among: partitionCount) ^ partition
+            found &+= 1 &- Int(bitPattern: UInt(bitPattern: other | (0 &- other)) >> 63)
+          }
+          position = segmentEnd + 1
+        }
+        table.reserve(additional: found)
+        paper.reserve(found)
+        // Ask for each slot a fixed distance ahead of its use (see `prefetchDistance`).
+        for index in 0..<min(found, distance) { table.touch(hash: hashes[index]) }
+        for index in 0..<found {
+          if index + distance < found { table.touch(hash: hashes[index + distance]) }
+          let slot = table.slot(for: keys[index], hash: hashes[index])
+          paper.add(slot: slot, weight: weights[index])
+        }
+        entries.reserve(additional: paper.count)
+        for index in 0..<paper.count {
+          let id = table.finish(slot: paper.slots[index])
+          entries.append(
+            entry(
+              term: number(of: id, in: partition, of: partitionCount),
+              count: paper.counts[index]))
+        }
+        paper.removeAll()
+        ends.append(entries.count)
       }
       next[run.lane] += run.count
     }
