@@ -19,7 +19,7 @@ struct ByteWriter {
   var count = 0
   var pendingSpace = false
 
-  init(_ scratch: ScratchBuffer) {
+  init(_ scratch: ScratchBuffer<UInt8>) {
     base = scratch.base
     capacity = scratch.capacity
   }

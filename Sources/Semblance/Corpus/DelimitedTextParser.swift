@@ -35,10 +35,10 @@ struct DelimitedTextParser: RecordParser {
   private(set) var line = 1
   private var header: Header?
   /// The unquoted values of the current record, back to back; `ranges` delimits them.
-  private let values = ScratchBuffer()
+  private let values = ScratchBuffer<UInt8>()
   private var ranges: [Range<Int>] = []
   /// Where collapsed values are written before they become strings.
-  private let output = ScratchBuffer()
+  private let output = ScratchBuffer<UInt8>()
 
   init(file: String, fields: CorpusFields, delimiter: UInt8) {
     self.file = file

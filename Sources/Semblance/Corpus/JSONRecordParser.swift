@@ -32,7 +32,7 @@ struct JSONRecordParser {
   private let titleKey: [UInt8]
   private let abstractKey: [UInt8]
   /// Where strings are decoded. Callers reserve at least as many bytes as the object can span.
-  let scratch = ScratchBuffer()
+  let scratch = ScratchBuffer<UInt8>()
 
   init(fields: CorpusFields) {
     self.fields = fields

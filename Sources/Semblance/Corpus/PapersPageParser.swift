@@ -34,7 +34,7 @@ struct PapersPageParser: RecordParser {
   private var title: Paragraph?
   private var started = false
   private var nextID = 1
-  private let scratch = ScratchBuffer()
+  private let scratch = ScratchBuffer<UInt8>()
 
   init(file: String) {
     self.file = file

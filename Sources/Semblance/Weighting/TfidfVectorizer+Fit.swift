@@ -483,15 +483,8 @@ extension TfidfVectorizer {
         var local = 0, written = 0
         // A row's entries, its values and their weights in double precision: room for all
         // of the paper's counts, which the row never outgrows (pruning only drops entries).
-        var capacity = 256
-        var row = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
-        var values = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
-        var weights = UnsafeMutablePointer<Double>.allocate(capacity: capacity)
-        defer {
-          row.deallocate()
-          values.deallocate()
-          weights.deallocate()
-        }
+        let rowScratch = ScratchBuffer<UInt64>(), valueScratch = ScratchBuffer<Float>()
+        let weightScratch = ScratchBuffer<Double>()
         // The column map is larger than the caches: ask for the column of the word a few
         // positions ahead while this one is weighed.
         let ahead = 16
@@ -503,15 +496,10 @@ extension TfidfVectorizer {
             for partition in partitions {
               needed += partition.ends[paper + 1] - partition.ends[paper]
             }
-            if needed > capacity {
-              capacity = max(needed, 2 * capacity)
-              row.deallocate()
-              values.deallocate()
-              weights.deallocate()
-              row = .allocate(capacity: capacity)
-              values = .allocate(capacity: capacity)
-              weights = .allocate(capacity: capacity)
-            }
+            rowScratch.reserve(needed)
+            valueScratch.reserve(needed)
+            weightScratch.reserve(needed)
+            let (row, values, weights) = (rowScratch.base, valueScratch.base, weightScratch.base)
             // Every entry is written, and a pruned one (column -1) is not counted, without a
             // branch: over half the pairs are pruned, in no order a predictor could learn.
             var length = 0

@@ -123,17 +123,11 @@ extension TfidfVectorizer.Accumulator {
     ends.reserve(additional: paperCount + 1)
     ends.append(0)
     var paper = PaperPairs()
-    // A paper's pairs of this partition: keys, their hashes and weights.
-    var capacity = 1024
-    var keys = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
-    var hashes = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
-    var weights = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
-    defer {
-      paper.deallocate()
-      keys.deallocate()
-      hashes.deallocate()
-      weights.deallocate()
-    }
+    // A paper's pairs of this partition: keys, their hashes and weights, with room for
+    // every token (all are written, see below).
+    let keys = ScratchBuffer<UInt64>(), hashes = ScratchBuffer<UInt64>()
+    let weights = ScratchBuffer<Int32>()
+    defer { paper.deallocate() }
     let distance = prefetchDistance
     var next = [Int](repeating: 0, count: lanes.count)  // each lane's next paper
     for run in runs {
@@ -142,14 +136,10 @@ extension TfidfVectorizer.Accumulator {
       let tokenEnds = lane.tokenEnds
       for local in next[run.lane]..<next[run.lane] + run.count {
         let start = local == 0 ? 0 : tokenEnds[local - 1], end = tokenEnds[local]
-        if end - start > capacity {
-          capacity = max(end - start, capacity * 2)
-          for pointer in [keys, hashes] as [UnsafeMutablePointer<UInt64>] { pointer.deallocate() }
-          weights.deallocate()
-          keys = .allocate(capacity: capacity)
-          hashes = .allocate(capacity: capacity)
-          weights = .allocate(capacity: capacity)
-        }
+        keys.reserve(end - start)
+        hashes.reserve(end - start)
+        weights.reserve(end - start)
+        let (keys, hashes, weights) = (keys.base, hashes.base, weights.base)
         // The paper's segments, each closed by the complement of its weight.
         var found = 0
         var position = start

@@ -1,7 +1,9 @@
-/// A reusable block of bytes that a parser decodes fields into, so that decoding a record
-/// allocates nothing but the resulting strings.
-final class ScratchBuffer {
-  private(set) var base: UnsafeMutablePointer<UInt8>
+/// A reusable block of memory that a hot loop fills anew for each item: the fields a parser
+/// decodes from a record, a paper's bigrams, a row being weighed. So the loop allocates
+/// nothing per item and, through ``base``, reads and writes with no reference counting or
+/// uniqueness checks.
+final class ScratchBuffer<Element: BitwiseCopyable> {
+  private(set) var base: UnsafeMutablePointer<Element>
   private(set) var capacity: Int
 
   init(capacity: Int = 1 << 12) {
@@ -13,7 +15,7 @@ final class ScratchBuffer {
     base.deallocate()
   }
 
-  /// Makes room for at least `minimumCapacity` bytes. The old contents are discarded.
+  /// Makes room for at least `minimumCapacity` elements. The old contents are discarded.
   @inline(__always)
   func reserve(_ minimumCapacity: Int) {
     if minimumCapacity > capacity { grow(to: minimumCapacity) }
