@@ -30,18 +30,6 @@ static inline __attribute__((always_inline)) size_t indices_at_least_portable(
   return found;
 }
 
-// Both membership loops: the bit of a column is the column (a bitmap) or its hash (a filter).
-static size_t indices_in_bits_portable(
-    const int32_t *columns, size_t count, const uint64_t *bits, int hashed, uint32_t *hits) {
-  size_t found = 0;
-  for (size_t i = 0; i < count; i++) {
-    uint32_t bit = hashed ? semblance_filter_bit(columns[i]) : (uint32_t)columns[i];
-    hits[found] = (uint32_t)i;
-    found += (bits[bit >> 6] >> (bit & 63)) & 1;
-  }
-  return found;
-}
-
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 
@@ -96,46 +84,6 @@ __attribute__((target("avx512f")))
 static size_t indices_at_least_each_avx512(
     const float *scores, const float *thresholds, size_t count, uint32_t *hits) {
   return indices_at_least_avx512(scores, thresholds, 0, count, hits);
-}
-
-// The bits of sixteen bit positions: their words gathered eight at a time (64-bit lanes),
-// each tested against a one shifted to the position's bit.
-__attribute__((target("avx512f")))
-static inline __mmask16 bitmap_bits_avx512(__m512i positions, const uint64_t *bitmap) {
-  const __m512i one = _mm512_set1_epi64(1);
-  const __m512i low6 = _mm512_set1_epi32(63);
-  __m512i words = _mm512_srli_epi32(positions, 6);
-  __m512i bits = _mm512_and_si512(positions, low6);
-  __m512i lowWords = _mm512_i32gather_epi64(
-      _mm512_castsi512_si256(words), (const void *)bitmap, 8);
-  __m512i highWords = _mm512_i32gather_epi64(
-      _mm512_extracti64x4_epi64(words, 1), (const void *)bitmap, 8);
-  __m512i lowBits = _mm512_sllv_epi64(one, _mm512_cvtepu32_epi64(_mm512_castsi512_si256(bits)));
-  __m512i highBits = _mm512_sllv_epi64(one, _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(bits, 1)));
-  __mmask8 low = _mm512_test_epi64_mask(lowWords, lowBits);
-  __mmask8 high = _mm512_test_epi64_mask(highWords, highBits);
-  return (__mmask16)(low | ((unsigned)high << 8));
-}
-
-// Both membership kernels: the bit of each column is the column itself (a bitmap) or its
-// hash (a filter). Lanes past the end load column 0, whose bit is in range; they are masked.
-__attribute__((target("avx512f")))
-static size_t indices_in_bits_avx512(
-    const int32_t *columns, size_t count, const uint64_t *bits, int hashed, uint32_t *hits) {
-  const __m512i step = _mm512_set1_epi32(16);
-  const __m512i multiplier = _mm512_set1_epi32((int)0x9E3779B1u);
-  __m512i index = SEMBLANCE_FIRST_INDICES;
-  size_t found = 0;
-  for (size_t i = 0; i < count; i += 16, index = _mm512_add_epi32(index, step)) {
-    __mmask16 lanes = group_lanes(i, count);
-    __m512i positions = _mm512_maskz_loadu_epi32(lanes, (const void *)(columns + i));
-    if (hashed) {
-      positions = _mm512_srli_epi32(
-          _mm512_mullo_epi32(positions, multiplier), 32 - SEMBLANCE_FILTER_BITS);
-    }
-    found = append_hits_avx512(hits, found, bitmap_bits_avx512(positions, bits) & lanes, index);
-  }
-  return found;
 }
 
 // CRC-32 folding (Gopal et al., "Fast CRC Computation for Generic Polynomials Using
@@ -230,22 +178,6 @@ size_t semblance_indices_at_least_each(
   }
 #endif
   return indices_at_least_portable(scores, thresholds, 0, count, hits);
-}
-
-size_t semblance_indices_in_bitmap(
-    const int32_t *columns, size_t count, const uint64_t *bitmap, uint32_t *hits) {
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-  if (semblance_vector_kernels()) return indices_in_bits_avx512(columns, count, bitmap, 0, hits);
-#endif
-  return indices_in_bits_portable(columns, count, bitmap, 0, hits);
-}
-
-size_t semblance_indices_in_filter(
-    const int32_t *columns, size_t count, const uint64_t *filter, uint32_t *hits) {
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-  if (semblance_vector_kernels()) return indices_in_bits_avx512(columns, count, filter, 1, hits);
-#endif
-  return indices_in_bits_portable(columns, count, filter, 1, hits);
 }
 
 size_t semblance_crc32_fold(uint32_t crc, const uint8_t *bytes, size_t count, uint8_t folded[16]) {

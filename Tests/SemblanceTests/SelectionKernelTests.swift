@@ -57,90 +57,98 @@ struct SelectionKernelTests {
     }
   }
 
-  @Test("bitmap membership: the indices a plain test finds", arguments: [false, true])
-  func bitmapMembership(vectorized: Bool) {
+  /// A sparse row: `count` distinct ascending columns below `vocabulary`, every third taken
+  /// from `shared` when given, with values in (0, 1].
+  static func sparseRow(
+    count: Int, vocabulary: Int, sharing shared: [Int32] = [], generator: inout SeededGenerator
+  ) -> (columns: [Int32], values: [Float]) {
+    var columns = Set<Int32>()
+    var draws = 0
+    while columns.count < count {
+      draws += 1
+      let pick = !shared.isEmpty && draws % 3 == 0
+      columns.insert(
+        pick
+          ? shared[Int(generator.next() % UInt64(shared.count))]
+          : Int32(generator.next() % UInt64(vocabulary)))
+    }
+    let values = (0..<count).map { _ in Float(generator.next() % 1_000 + 1) / 1_000 }
+    return (columns.sorted(), values)
+  }
+
+  /// The summation order the kernels promise (CSemblanceKernels.h), spelled out: entry j of
+  /// the second row fused-multiply-adds into lane j % 16, then the lanes are halved.
+  static func laneOrderedDot(
+    _ query: (columns: [Int32], values: [Float]), _ row: (columns: [Int32], values: [Float])
+  ) -> Float {
+    var lanes = [Float](repeating: 0, count: 16)
+    let values = Dictionary(uniqueKeysWithValues: zip(query.columns, query.values))
+    for (j, column) in row.columns.enumerated() {
+      if let value = values[column] { lanes[j % 16].addProduct(row.values[j], value) }
+    }
+    for half in [8, 4, 2, 1] {
+      for i in 0..<half { lanes[i] += lanes[i + half] }
+    }
+    return lanes[0]
+  }
+
+  @Test(
+    "sparse dots: the marked kernel, the merge and the promised order agree to the bit",
+    arguments: [false, true], [50_000, 3_000_000])
+  func sparseDots(vectorized: Bool, vocabulary: Int) {
     SelectionKernels.useVectorized(vectorized)
     defer { SelectionKernels.useVectorized(true) }
-    var generator = SeededGenerator(seed: 9)
-    let columnCount = 5_000
-    for (number, length) in Self.lengths.enumerated() {
-      // Every column's bit set with probability 1/(number + 2), including columns 0, 63, 64
-      // and the last, at word edges.
-      var bitmap = [UInt64](repeating: 0, count: (columnCount + 63) / 64)
-      for column in 0..<columnCount where generator.next() % UInt64(number + 2) == 0 {
-        bitmap[column >> 6] |= 1 << UInt64(column & 63)
+    var generator = SeededGenerator(seed: UInt64(vocabulary))
+    // The larger vocabulary makes false positives of the filter (about one per row of 1,000
+    // entries), the smaller one rows that share most of their terms.
+    let marked = MarkedRow(columns: vocabulary)
+    for (number, queryLength) in [180, 1, 33].enumerated() {
+      let query = Self.sparseRow(count: queryLength, vocabulary: vocabulary, generator: &generator)
+      query.columns.withUnsafeBufferPointer { columns in
+        query.values.withUnsafeBufferPointer { marked.hold(columns: columns, values: $0) }
       }
-      let edges: [Int32] = [0, 63, 64, Int32(columnCount - 1)]
-      let columns = (0..<length).map { i in
-        i % 9 == 0 ? edges[i / 9 % edges.count] : Int32(generator.next() % UInt64(columnCount))
+      for length in Self.lengths {
+        let row = Self.sparseRow(
+          count: length, vocabulary: vocabulary, sharing: query.columns, generator: &generator)
+        let viaMarks = marked.dot(columns: row.columns, values: row.values, count: length)
+        let merged = semblance_sparse_dot(
+          query.columns, query.values, query.columns.count, row.columns, row.values, length)
+        let promised = Self.laneOrderedDot(query, row)
+        let label = "query \(number), length \(length)"
+        #expect(viaMarks.bitPattern == promised.bitPattern, "\(label)")
+        #expect(merged.bitPattern == promised.bitPattern, "\(label)")
+        // Against the sum in Double: each product passes through at most 5 + length/16
+        // roundings of at most half an ulp of the running total.
+        let values = Dictionary(uniqueKeysWithValues: zip(query.columns, query.values))
+        var exact = 0.0
+        for (column, value) in zip(row.columns, row.values) {
+          exact += Double(value) * Double(values[column] ?? 0)
+        }
+        let tolerance = exact * Double(5 + length / 16) * Double(Float.ulpOfOne)
+        #expect(abs(Double(promised) - exact) <= tolerance, "\(label)")
+        if length >= 3 { #expect(exact > 0, "\(label): the rows share terms") }
       }
-      let expected = columns.indices.filter {
-        bitmap[Int(columns[$0]) >> 6] & (1 << UInt64(columns[$0] & 63)) != 0
-      }
-      let found = columns.withUnsafeBufferPointer {
-        SelectionKernels.indices(of: $0, inBitmap: bitmap)
-      }
-      #expect(found == expected, "length \(length)")
+      query.columns.withUnsafeBufferPointer { marked.release(columns: $0) }
+      // Released: nothing is held, so every product is zero.
+      let probe = Self.sparseRow(
+        count: 100, vocabulary: vocabulary, sharing: query.columns, generator: &generator)
+      #expect(marked.dot(columns: probe.columns, values: probe.values, count: 100) == 0)
     }
   }
 
-  @Test("hashed filter membership: the indices a plain test finds", arguments: [false, true])
-  func filterMembership(vectorized: Bool) {
-    SelectionKernels.useVectorized(vectorized)
-    defer { SelectionKernels.useVectorized(true) }
-    var generator = SeededGenerator(seed: 13)
-    let bits = 1 << SEMBLANCE_FILTER_BITS
-    for (number, length) in Self.lengths.enumerated() {
-      // Columns across a vocabulary of millions, including the largest Int32.
-      let columns = (0..<length).map { i in
-        i % 11 == 0 ? Int32.max - Int32(i) : Int32(generator.next() % 4_000_000)
+  @Test("a paper's TF-IDF cosine is the same in neighbors, related and rowDot")
+  func cosinesAgreeAcrossPaths() throws {
+    var configuration = IndexConfiguration.default
+    configuration.dimensions = 20
+    let index = try PaperIndex(PaperIndexTests.papers, configuration: configuration)
+    // With α = 0 and no feedback the hybrid score is the TF-IDF cosine alone.
+    let graph = try index.neighbors(count: 5, alpha: 0, feedback: nil, candidates: index.count)
+    for row in 0..<index.count where !index.isEmptyRow(row) {
+      for neighbor in graph[row] {
+        let cosine = index.tfidf.rowDot(row, neighbor.position)
+        #expect(neighbor.score.bitPattern == cosine.bitPattern, "row \(row)")
       }
-      var filter = [UInt64](repeating: 0, count: bits / 64)
-      for column in columns where generator.next() % UInt64(number + 2) == 0 {
-        let bit = Int(semblance_filter_bit(column))
-        filter[bit >> 6] |= 1 << UInt64(bit & 63)
-      }
-      let expected = columns.indices.filter {
-        let bit = Int(semblance_filter_bit(columns[$0]))
-        return filter[bit >> 6] & (1 << UInt64(bit & 63)) != 0
-      }
-      let found = columns.withUnsafeBufferPointer {
-        SelectionKernels.indices(of: $0, inFilter: filter)
-      }
-      #expect(found == expected, "length \(length)")
     }
-  }
-
-  @Test("term marks: every marked term is a hit, exact or hashed", arguments: [false, true])
-  func termMarks(hashed: Bool) {
-    var generator = SeededGenerator(seed: 17)
-    let vocabulary = 3_000_000
-    var marks = TermMarks(columns: vocabulary, hashed: hashed)
-    let paper = Set((0..<180).map { _ in Int32(generator.next() % UInt64(vocabulary)) })
-    for column in paper { marks.mark(column) }
-    let other = (0..<400).map { i in
-      i % 3 == 0 ? Array(paper)[i % paper.count] : Int32(generator.next() % UInt64(vocabulary))
-    }
-    let hits = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: other.count + 16)
-    defer { hits.deallocate() }
-    let found = other.withUnsafeBufferPointer { other in
-      marks.withHits { hitsOf in hitsOf(other.baseAddress!, other.count, hits) }
-    }
-    let listed = Set(hits[0..<found].map { Int($0) })
-    let members = other.indices.filter { paper.contains(other[$0]) }
-    // No member is missed; without hashing nothing else is listed, and with it few are.
-    #expect(members.allSatisfy(listed.contains))
-    if hashed {
-      #expect(listed.count - members.count <= 4)
-    } else {
-      #expect(listed.count == members.count)
-    }
-    // Clearing every marked term empties the marks.
-    for column in paper { marks.clear(column) }
-    let after = other.withUnsafeBufferPointer { other in
-      marks.withHits { hitsOf in hitsOf(other.baseAddress!, other.count, hits) }
-    }
-    #expect(after == 0)
   }
 
   @Test("the all-pairs graph is the same with either kernel")

@@ -30,15 +30,6 @@ size_t semblance_indices_at_least(
 size_t semblance_indices_at_least_each(
     const float *scores, const float *thresholds, size_t count, uint32_t *hits);
 
-/// Writes to `hits`, in ascending order, every index `i < count` whose column `columns[i]`
-/// has its bit set in `bitmap` (bit `c & 63` of word `c >> 6`), and returns how many there
-/// are. Columns must be non-negative and within the bitmap.
-///
-/// `hits` must have room for `count + 16` indices. With AVX-512 the bitmap words of sixteen
-/// columns are gathered at once, with no branch per column.
-size_t semblance_indices_in_bitmap(
-    const int32_t *columns, size_t count, const uint64_t *bitmap, uint32_t *hits);
-
 /// The bits of a term filter: 2^17 bits, 16 KiB, which stays in the first-level cache.
 #define SEMBLANCE_FILTER_BITS 17
 
@@ -48,12 +39,28 @@ static inline __attribute__((always_inline)) uint32_t semblance_filter_bit(int32
   return ((uint32_t)column * 0x9E3779B1u) >> (32 - SEMBLANCE_FILTER_BITS);
 }
 
-/// As `semblance_indices_in_bitmap`, for a filter of `2^SEMBLANCE_FILTER_BITS` bits in which
-/// column `c` sets bit `semblance_filter_bit(c)`: every column of the set is a hit, and
-/// another column is one only when its bit collides with a member's (a false positive the
-/// caller must rule out).
-size_t semblance_indices_in_filter(
-    const int32_t *columns, size_t count, const uint64_t *filter, uint32_t *hits);
+/// The dot product of two sparse vectors with ascending, distinct columns and values of at
+/// least zero (TF-IDF rows): a merge of the columns.
+///
+/// The sum runs in one fixed order (SparseDots.c): the product of the second vector's entry
+/// `j` goes into lane `j % 16` by a fused multiply-add, and the sixteen lanes are then halved
+/// (`i += i + h`, h = 8, 4, 2, 1). `semblance_marked_dot` sums in the same order, so both give
+/// the same bits.
+float semblance_sparse_dot(
+    const int32_t *queryColumns, const float *queryValues, size_t queryCount,
+    const int32_t *columns, const float *values, size_t count);
+
+/// As `semblance_sparse_dot`, with the query held for many such products: its values in
+/// `dense`, a vocabulary-sized array that is zero elsewhere, with a zero at index `zero`
+/// (past the vocabulary); each of its columns `c` setting bit `semblance_filter_bit(c)` of
+/// `filter` (2^SEMBLANCE_FILTER_BITS bits), and `summary` (2,048 bits, 64 words) holding bit
+/// `w` for each nonzero 64-bit word `w` of the filter.
+///
+/// A filter's false positive reads a zero and adds nothing. With AVX-512 the summary screens
+/// sixteen entries per step in registers, and only the entries that pass are looked up.
+float semblance_marked_dot(
+    const int32_t *columns, const float *values, size_t count, const uint64_t *filter,
+    const uint32_t *summary, const float *dense, int32_t zero);
 
 /// Folds the first `count / 16 * 16` bytes at `bytes` (`count` at least 64) into one
 /// 16-byte block with carry-less multiplication (PCLMULQDQ), for the reflected CRC-32 of

@@ -1,4 +1,9 @@
 import CSemblanceKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 extension PaperIndex {
   /// The all-pairs k-nearest-neighbour graph: every paper's `count` most related papers,
@@ -11,9 +16,10 @@ extension PaperIndex {
   ///
   /// LSA scores come from blocked SGEMM (never an n × n matrix) with the top-k selection fused
   /// into the scan of each block; with α < 1 the top `max(100, 10·count)` LSA candidates of
-  /// each paper are re-scored with their TF-IDF cosine, tested term by term against a bitmap
-  /// of the paper's terms and looked up in a small per-task table, then with the configured
-  /// relevance feedback (``RelevanceFeedback``).
+  /// each paper are re-scored with their TF-IDF cosine (a kernel that screens sixteen of a
+  /// candidate's terms at a time against a summary of the paper's, held in registers), then
+  /// with the configured relevance feedback (``RelevanceFeedback``). Cosines are summed in the
+  /// same order as `related` sums them, so both give the same scores to the bit.
   ///
   /// With an IVF index (see `IndexConfiguration.approximateSearch`) the LSA candidates come
   /// from it, every list scanned once with SGEMM for all the papers that probe it, unless
@@ -52,9 +58,6 @@ extension PaperIndex {
     var positions = [Int32](repeating: -1, count: n * count)
     var scores = [Float](repeating: 0, count: n * count)
     let tasks = n < 256 ? 1 : processorCount * 4
-    let longestRow = (0..<n).reduce(0) { longest, row in
-      max(longest, Int(tfidf.offsets.buffer[row + 1] - tfidf.offsets.buffer[row]))
-    }
     // Papers are visited in an order that keeps candidate rows in cache from one paper to
     // the next, where row order fetches nearly every candidate row from memory: list by list
     // with an IVF index (the papers of a list share most of their candidates), otherwise
@@ -66,65 +69,52 @@ extension PaperIndex {
       scores.withUnsafeMutableBufferPointer { scores in
         let output = UnsafeSendable((positions, scores))
         parallelForEach(chunks: tasks) { task in
-          // The paper's row in a small hash table, and its terms marked in a bitmap
-          // (``TermMarks``): a candidate's terms are tested against the marks, sixteen at a
-          // time, and only the marked ones are looked up, in a table of a few kilobytes. No
-          // vocabulary-sized array of floats is touched at random.
-          var table = SmallColumnTable()
+          // The paper's row held for sparse dot products (``MarkedRow``): a candidate's terms
+          // are screened sixteen at a time against a summary of the row's, and only those that
+          // pass are looked up.
+          let query = MarkedRow(columns: tfidf.columns)
           var top = TopK(capacity: count)
           var scorer = FeedbackScorer(feedback, dimensions: dimensions)
           let usesFeedback = scorer != nil
           let embeddingBase = embeddings.baseAddress
           var tfidfScores = [Float](repeating: 0, count: candidates)
           var hybridScores = [Float](repeating: 0, count: candidates)
-          var marks = TermMarks(columns: tfidf.columns)
-          let hits = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: longestRow + 16)
-          defer { hits.deallocate() }
           let offsets = tfidf.offsets.buffer, allIndices = tfidf.indices.buffer
           let allValues = tfidf.storedValues.buffer
           for slot in chunkRange(task, of: tasks, count: n) {
             let row = Int(order[slot])
             let rowStart = Int(offsets[row]), rowEnd = Int(offsets[row + 1])
             if rowStart == rowEnd { continue }
-            table.reset(capacityFor: rowEnd - rowStart)
-            for p in rowStart..<rowEnd {
-              let column = Int(allIndices[p])
-              table.insert(Int32(column), allValues[p])
-              marks.mark(Int32(column))
-            }
+            let rowColumns = UnsafeBufferPointer(rebasing: allIndices[rowStart..<rowEnd])
+            let rowValues = UnsafeBufferPointer(rebasing: allValues[rowStart..<rowEnd])
+            query.hold(columns: rowColumns, values: rowValues)
             top.removeAll()
             lists[row].withUnsafeBufferPointer { candidates in
-              marks.withHits { hitsOf in
-                table.withLookup { lookup in
-                  for (number, candidate) in candidates.enumerated() {
-                    // Candidate rows lie anywhere in the matrix: start loading the one a few
-                    // candidates ahead (the rest of a row streams behind its first lines).
-                    if number + 4 < candidates.count {
-                      let aheadRow = candidates[number + 4].position
-                      let ahead = Int(offsets[aheadRow])
-                      semblance_prefetch(allIndices.baseAddress! + ahead)
-                      semblance_prefetch(allValues.baseAddress! + ahead)
-                      // Feedback reads every candidate's embedding after this loop.
-                      if usesFeedback {
-                        let embedding = embeddingBase + aheadRow * dimensions
-                        for line in stride(from: 0, to: dimensions, by: 16) {
-                          semblance_prefetch(embedding + line)
-                        }
-                      }
+              for (number, candidate) in candidates.enumerated() {
+                // Candidate rows lie anywhere in the matrix: start loading the one a few
+                // candidates ahead (the rest of a row streams behind its first lines), and
+                // the row offsets of one further ahead, which that load needs first.
+                if number + 16 < candidates.count {
+                  semblance_prefetch(offsets.baseAddress! + candidates[number + 16].position)
+                }
+                if number + 4 < candidates.count {
+                  let aheadRow = candidates[number + 4].position
+                  let ahead = Int(offsets[aheadRow])
+                  semblance_prefetch(allIndices.baseAddress! + ahead)
+                  semblance_prefetch(allValues.baseAddress! + ahead)
+                  // Feedback reads every candidate's embedding after this loop.
+                  if usesFeedback {
+                    let embedding = embeddingBase + aheadRow * dimensions
+                    for line in stride(from: 0, to: dimensions, by: 16) {
+                      semblance_prefetch(embedding + line)
                     }
-                    let start = Int(offsets[candidate.position])
-                    let end = Int(offsets[candidate.position + 1])
-                    // The candidate's entries whose term the paper may have, in column order
-                    // (a term the paper lacks looks up 0).
-                    let found = hitsOf(allIndices.baseAddress! + start, end - start, hits)
-                    var cosine: Float = 0
-                    for hit in 0..<found {
-                      let p = start + Int(hits[hit])
-                      cosine += allValues[p] * lookup(allIndices[p])
-                    }
-                    tfidfScores[number] = cosine
                   }
                 }
+                let start = Int(offsets[candidate.position])
+                let end = Int(offsets[candidate.position + 1])
+                tfidfScores[number] = query.dot(
+                  columns: allIndices.baseAddress! + start, values: allValues.baseAddress! + start,
+                  count: end - start)
               }
               for (number, candidate) in candidates.enumerated() {
                 hybridScores[number] = alpha * candidate.score + (1 - alpha) * tfidfScores[number]
@@ -144,7 +134,7 @@ extension PaperIndex {
                 top.insert(hybridScores[number], Int32(candidate.position))
               }
             }
-            for p in rowStart..<rowEnd { marks.clear(allIndices[p]) }
+            query.release(columns: rowColumns)
             for (rank, neighbor) in top.sorted().enumerated() {
               output.value.0[row * count + rank] = Int32(neighbor.position)
               output.value.1[row * count + rank] = neighbor.score
@@ -183,110 +173,76 @@ extension PaperIndex {
   }
 }
 
-/// The terms of one paper, marked for fast membership tests of another paper's terms.
+/// One paper's TF-IDF row held for many sparse dot products with other rows (the hybrid
+/// re-ranking's TF-IDF cosines): its values in a vocabulary-sized array that is zero at every
+/// other term, and its terms marked in a filter of 2¹⁷ bits (16 KiB, in the first-level cache)
+/// and in a 2,048-bit summary of the filter's nonzero words, which the kernel keeps in
+/// registers (`semblance_marked_dot`).
 ///
-/// Up to 2²⁰ terms it is an exact bitmap over the vocabulary (at most 128 KiB); above, a
-/// filter of 2¹⁷ bits (16 KiB) addressed by a hash of the term, which stays in the first-level
-/// cache where a bitmap of millions of terms would not. A filter's false positives are terms
-/// the paper lacks, which the caller's exact lookup gives 0, so neither way changes a sum.
-/// Measured on the all-pairs re-rank: with 432,024 terms (34,000 papers) the bitmap is 3%
-/// faster; with 3,673,944 (300,000 papers) the filter is 10% faster.
-struct TermMarks {
-  /// Vocabularies above this many terms use the hashed filter.
-  static let exactLimit = 1 << 20
+/// A filter's false positives read a value of 0, so they change no sum. Only the lines of the
+/// values array that hold the paper's own terms are read, so they stay in cache; the array is
+/// mapped lazily, and only the pages that ever held a term take memory.
+///
+/// Products are summed in the order of `semblance_sparse_dot`, which `SparseMatrix.dot` uses:
+/// a score is the same to the bit whether `related` or `neighbors` computes it.
+final class MarkedRow {
+  private var filter = [UInt64](repeating: 0, count: (1 << SEMBLANCE_FILTER_BITS) / 64)
+  private var summary = [UInt32](repeating: 0, count: 64)
+  private let columns: Int
+  /// `columns + 1` values: the row's, and zeros (the last one always).
+  private let values: UnsafeMutablePointer<Float>
 
-  private let hashed: Bool
-  private var words: [UInt64]
-
-  /// Marks for a vocabulary of `columns` terms; `hashed` overrides the choice (for tests).
-  init(columns: Int, hashed: Bool? = nil) {
-    self.hashed = hashed ?? (columns > Self.exactLimit)
-    words = Array(
-      repeating: 0, count: self.hashed ? (1 << SEMBLANCE_FILTER_BITS) / 64 : (columns + 63) / 64)
+  /// Room for a row of a vocabulary of `columns` terms.
+  init(columns: Int) {
+    self.columns = columns
+    // calloc maps large blocks fresh from the kernel: zero pages, faulted in on first touch.
+    guard let memory = calloc(columns + 1, MemoryLayout<Float>.stride) else {
+      fatalError("out of memory for a row of \(columns) terms")
+    }
+    values = memory.assumingMemoryBound(to: Float.self)
   }
 
-  @inline(__always)
-  private func bit(_ column: Int32) -> Int {
-    hashed ? Int(semblance_filter_bit(column)) : Int(column)
-  }
+  deinit { free(values) }
 
-  mutating func mark(_ column: Int32) {
-    let bit = bit(column)
-    words[bit >> 6] |= 1 &<< UInt64(bit & 63)
-  }
-
-  /// Clears the word of `column`'s bit (and so every other bit in it); clearing every marked
-  /// column empties the marks.
-  mutating func clear(_ column: Int32) {
-    words[bit(column) >> 6] = 0
-  }
-
-  /// Calls `body` with a function that writes to its third argument the indices of the
-  /// `count` columns at its first argument that are marked (with the filter, possibly
-  /// others), ascending, and returns how many. The output needs room for `count + 16`.
-  func withHits<R>(
-    _ body: ((UnsafePointer<Int32>, Int, UnsafeMutableBufferPointer<UInt32>) -> Int) -> R
-  ) -> R {
-    let hashed = self.hashed
-    return words.withUnsafeBufferPointer { words in
-      body { columns, count, hits in
-        hashed
-          ? semblance_indices_in_filter(columns, count, words.baseAddress!, hits.baseAddress!)
-          : semblance_indices_in_bitmap(columns, count, words.baseAddress!, hits.baseAddress!)
+  /// Holds a row (ascending, distinct columns below the vocabulary size, values of at least
+  /// zero). The previous row must have been released.
+  func hold(columns: UnsafeBufferPointer<Int32>, values rowValues: UnsafeBufferPointer<Float>) {
+    filter.withUnsafeMutableBufferPointer { filter in
+      summary.withUnsafeMutableBufferPointer { summary in
+        for (column, value) in zip(columns, rowValues) {
+          let bit = Int(semblance_filter_bit(column))
+          let word = bit >> 6
+          filter[word] |= 1 &<< UInt64(bit & 63)
+          summary[word >> 5] |= 1 &<< UInt32(word & 31)
+          values[Int(column)] = value
+        }
       }
     }
   }
-}
 
-/// A tiny open-addressing map from column to value for one sparse row: a few kilobytes that
-/// stay in the first-level cache while the row's candidates are scored against it.
-struct SmallColumnTable {
-  private var keys: [Int32] = Array(repeating: -1, count: 256)
-  private var values: [Float] = Array(repeating: 0, count: 256)
-  private var shift = 56  // 64 - log2(capacity)
-
-  /// Empties the table and sizes it for `count` entries (load at most 1/2).
-  mutating func reset(capacityFor count: Int) {
-    var capacity = 256
-    while capacity < count * 2 { capacity <<= 1 }
-    if capacity != keys.count {
-      keys = Array(repeating: -1, count: capacity)
-      values = Array(repeating: 0, count: capacity)
-      shift = 64 - capacity.trailingZeroBitCount
-    } else {
-      for index in keys.indices { keys[index] = -1 }
+  /// Releases the held row, given its columns: clears their words of the filter and the
+  /// summary (and so every other bit in them) and their values.
+  func release(columns: UnsafeBufferPointer<Int32>) {
+    filter.withUnsafeMutableBufferPointer { filter in
+      summary.withUnsafeMutableBufferPointer { summary in
+        for column in columns {
+          let word = Int(semblance_filter_bit(column)) >> 6
+          filter[word] = 0
+          summary[word >> 5] = 0
+          values[Int(column)] = 0
+        }
+      }
     }
   }
 
-  @inline(__always)
-  private static func slot(_ key: Int32, shift: Int) -> Int {
-    let product = UInt64(UInt32(bitPattern: key)) &* 0x9E37_79B9_7F4A_7C15
-    return Int(truncatingIfNeeded: product &>> UInt64(shift))
-  }
-
-  mutating func insert(_ key: Int32, _ value: Float) {
-    let mask = keys.count - 1
-    var slot = Self.slot(key, shift: shift)
-    while keys[slot] >= 0 && keys[slot] != key { slot = (slot + 1) & mask }
-    keys[slot] = key
-    values[slot] = value
-  }
-
-  /// Calls `body` with a lookup function (0 for an absent key).
-  func withLookup<R>(_ body: ((Int32) -> Float) -> R) -> R {
-    let shift = self.shift
-    return keys.withUnsafeBufferPointer { keys in
-      values.withUnsafeBufferPointer { values in
-        let mask = keys.count - 1
-        return body { key in
-          var slot = SmallColumnTable.slot(key, shift: shift)
-          while true {
-            let found = keys[slot]
-            if found == key { return values[slot] }
-            if found < 0 { return 0 }
-            slot = (slot + 1) & mask
-          }
-        }
+  /// The dot product of the held row with a row of `count` entries (ascending, distinct
+  /// columns below the vocabulary size, values of at least zero).
+  func dot(columns: UnsafePointer<Int32>, values other: UnsafePointer<Float>, count: Int) -> Float {
+    filter.withUnsafeBufferPointer { filter in
+      summary.withUnsafeBufferPointer { summary in
+        semblance_marked_dot(
+          columns, other, count, filter.baseAddress!, summary.baseAddress!, values,
+          Int32(self.columns))
       }
     }
   }

@@ -32,29 +32,6 @@ enum SelectionKernels {
     }
   }
 
-  /// The indices of `columns` whose bit is set in `bitmap` (bit `c & 63` of word `c >> 6`),
-  /// ascending.
-  static func indices(of columns: UnsafeBufferPointer<Int32>, inBitmap bitmap: [UInt64]) -> [Int] {
-    precondition(
-      columns.allSatisfy { $0 >= 0 && Int($0) >> 6 < bitmap.count }, "column outside the bitmap")
-    return bitmap.withUnsafeBufferPointer { bitmap in
-      hits(count: columns.count) {
-        semblance_indices_in_bitmap(columns.baseAddress!, columns.count, bitmap.baseAddress!, $0)
-      }
-    }
-  }
-
-  /// The indices of `columns` whose filter bit (`semblance_filter_bit`) is set in `filter`,
-  /// ascending.
-  static func indices(of columns: UnsafeBufferPointer<Int32>, inFilter filter: [UInt64]) -> [Int] {
-    precondition(filter.count == (1 << SEMBLANCE_FILTER_BITS) / 64, "a filter of 2^17 bits")
-    return filter.withUnsafeBufferPointer { filter in
-      hits(count: columns.count) {
-        semblance_indices_in_filter(columns.baseAddress!, columns.count, filter.baseAddress!, $0)
-      }
-    }
-  }
-
   /// The hits a kernel writes for `count` inputs, into a buffer with the 16 spare entries
   /// the kernels need; none for no input.
   private static func hits(count: Int, _ kernel: (UnsafeMutablePointer<UInt32>) -> Int) -> [Int] {
