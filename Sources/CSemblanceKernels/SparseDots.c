@@ -1,36 +1,9 @@
 #include "CSemblanceKernels.h"
 
-#include <math.h>
-
-// The sparse dot products of the hybrid re-ranking, in one summation order on every path.
-//
-// Entry j of the second (candidate) row adds its product into lane j mod 16 with a fused
-// multiply-add, in ascending j; the sixteen lanes are then halved, lane i adding lane i + h
-// for h = 8, 4, 2, 1. Products of entries the two rows do not share are not added (the
-// vector kernel adds exact zeros, which change no lane: every value is at least zero). So a
-// score is the same to the bit whichever kernel or path computes it, and the AVX-512 kernel
-// needs no horizontal step per group.
-
-static inline float sum_lanes(float lanes[16]) {
-  for (size_t half = 8; half >= 1; half /= 2) {
-    for (size_t i = 0; i < half; i++) lanes[i] += lanes[i + half];
-  }
-  return lanes[0];
-}
-
-float semblance_sparse_dot(
-    const int32_t *queryColumns, const float *queryValues, size_t queryCount,
-    const int32_t *columns, const float *values, size_t count) {
-  float lanes[16] = {0};
-  size_t i = 0, j = 0;
-  while (i < queryCount && j < count) {
-    int32_t a = queryColumns[i], b = columns[j];
-    if (a == b) lanes[j & 15] = fmaf(values[j], queryValues[i], lanes[j & 15]);
-    i += a <= b;
-    j += b <= a;
-  }
-  return sum_lanes(lanes);
-}
+// Products are added one at a time, rounded after the multiplication and after the addition,
+// with no fused multiply-add: the order and rounding of `SparseMatrix.dot`'s merge, so a
+// cosine is the same to the bit whichever path computes it.
+#pragma STDC FP_CONTRACT OFF
 
 // Whether `column` may be the query's: its bit in the filter (a false positive reads a zero).
 static inline int in_filter(const uint64_t *filter, int32_t column) {
@@ -41,13 +14,14 @@ static inline int in_filter(const uint64_t *filter, int32_t column) {
 static float marked_dot_portable(
     const int32_t *columns, const float *values, size_t count, const uint64_t *filter,
     const float *dense) {
-  float lanes[16] = {0};
+  float sum = 0;
   for (size_t j = 0; j < count; j++) {
     if (in_filter(filter, columns[j])) {
-      lanes[j & 15] = fmaf(values[j], dense[columns[j]], lanes[j & 15]);
+      float product = values[j] * dense[columns[j]];
+      sum += product;
     }
   }
-  return sum_lanes(lanes);
+  return sum;
 }
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
@@ -75,7 +49,7 @@ static float marked_dot_avx512(
   const __m512i s3 = _mm512_loadu_si512((const void *)(summary + 48));
   enum { chunk = 256 };
   uint32_t passed[chunk + 16];
-  float lanes[16] = {0};
+  float sum = 0;
   for (size_t start = 0; start < count; start += chunk) {
     size_t end = count - start > chunk ? start + chunk : count, found = 0;
     __m512i index = _mm512_add_epi32(
@@ -106,10 +80,11 @@ static float marked_dot_avx512(
       uint32_t member = (uint32_t)in_filter(filter, column);
       __asm__("" : "+r"(member));  // Keeps the compiler from turning the mask into a branch.
       int32_t read = zero + (int32_t)((uint32_t)(column - zero) & (0u - member));
-      lanes[j & 15] = __builtin_fmaf(values[j], dense[read], lanes[j & 15]);
+      float product = values[j] * dense[read];
+      sum += product;
     }
   }
-  return sum_lanes(lanes);
+  return sum;
 }
 #endif
 

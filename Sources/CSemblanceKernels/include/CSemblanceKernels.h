@@ -39,25 +39,18 @@ static inline __attribute__((always_inline)) uint32_t semblance_filter_bit(int32
   return ((uint32_t)column * 0x9E3779B1u) >> (32 - SEMBLANCE_FILTER_BITS);
 }
 
-/// The dot product of two sparse vectors with ascending, distinct columns and values of at
-/// least zero (TF-IDF rows): a merge of the columns.
+/// The dot product of a sparse query with a row of `count` entries (ascending, distinct
+/// columns; values of at least zero, as in TF-IDF rows), the query held for many such
+/// products: its values in `dense`, a vocabulary-sized array that is zero elsewhere, with a
+/// zero at index `zero` (past the vocabulary); each of its columns `c` setting bit
+/// `semblance_filter_bit(c)` of `filter` (2^SEMBLANCE_FILTER_BITS bits), and `summary`
+/// (2,048 bits, 64 words) holding bit `w` for each nonzero 64-bit word `w` of the filter.
 ///
-/// The sum runs in one fixed order (SparseDots.c): the product of the second vector's entry
-/// `j` goes into lane `j % 16` by a fused multiply-add, and the sixteen lanes are then halved
-/// (`i += i + h`, h = 8, 4, 2, 1). `semblance_marked_dot` sums in the same order, so both give
-/// the same bits.
-float semblance_sparse_dot(
-    const int32_t *queryColumns, const float *queryValues, size_t queryCount,
-    const int32_t *columns, const float *values, size_t count);
-
-/// As `semblance_sparse_dot`, with the query held for many such products: its values in
-/// `dense`, a vocabulary-sized array that is zero elsewhere, with a zero at index `zero`
-/// (past the vocabulary); each of its columns `c` setting bit `semblance_filter_bit(c)` of
-/// `filter` (2^SEMBLANCE_FILTER_BITS bits), and `summary` (2,048 bits, 64 words) holding bit
-/// `w` for each nonzero 64-bit word `w` of the filter.
-///
-/// A filter's false positive reads a zero and adds nothing. With AVX-512 the summary screens
-/// sixteen entries per step in registers, and only the entries that pass are looked up.
+/// The products of shared columns are added in the row's column order, each multiplication
+/// and addition rounded on its own (no fused multiply-add): the order of the merge in
+/// `SparseMatrix.dot`, so both give the same bits. A filter's false positive reads a zero and
+/// changes no sum. With AVX-512 the summary screens sixteen entries per step in registers, and
+/// only the entries that pass are looked up.
 float semblance_marked_dot(
     const int32_t *columns, const float *values, size_t count, const uint64_t *filter,
     const uint32_t *summary, const float *dense, int32_t zero);

@@ -183,8 +183,8 @@ extension PaperIndex {
 /// values array that hold the paper's own terms are read, so they stay in cache; the array is
 /// mapped lazily, and only the pages that ever held a term take memory.
 ///
-/// Products are summed in the order of `semblance_sparse_dot`, which `SparseMatrix.dot` uses:
-/// a score is the same to the bit whether `related` or `neighbors` computes it.
+/// Products are summed in the order and with the rounding of `SparseMatrix.dot`'s merge: a
+/// score is the same to the bit whether `related` or `neighbors` computes it.
 final class MarkedRow {
   private var filter = [UInt64](repeating: 0, count: (1 << SEMBLANCE_FILTER_BITS) / 64)
   private var summary = [UInt32](repeating: 0, count: 64)

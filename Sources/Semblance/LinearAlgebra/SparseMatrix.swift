@@ -1,5 +1,3 @@
-import CSemblanceKernels
-
 /// An immutable sparse matrix in compressed sparse row (CSR) form, with `Float` values.
 ///
 /// TF-IDF matrices are stored this way: one row per paper, one column per vocabulary term,
@@ -144,24 +142,33 @@ public struct SparseMatrix: Sendable {
     (0..<rows).contains(where: isEmptyRow) ? { !self.isEmptyRow($0) } : nil
   }
 
-  /// The dot product of rows `a` and `b` (their cosine, when rows are l2-normalised), summed
-  /// in the lane order of `semblance_sparse_dot` over `b`'s entries.
+  /// The dot product of rows `a` and `b` (their cosine, when rows are l2-normalised).
   /// - Complexity: O(non-zeros of both rows), a merge of sorted indices.
   func rowDot(_ a: Int, _ b: Int) -> Float {
     let (ia, va) = rowBuffers(a)
     return SparseMatrix.dot(ia, va, with: self, row: b)
   }
 
-  /// The dot product of a sparse vector (ascending, distinct indices; values of at least zero)
-  /// with row `row` of `matrix`: a merge of sorted indices, summed in the order the hybrid
-  /// re-ranking's kernel sums (`semblance_sparse_dot`), so both give the same bits.
+  /// The dot product of a sparse vector (sorted indices) with row `row` of `matrix`.
   static func dot(
     _ ia: UnsafeBufferPointer<Int32>, _ va: UnsafeBufferPointer<Float>,
     with matrix: SparseMatrix, row: Int
   ) -> Float {
     let (ib, vb) = matrix.rowBuffers(row)
-    guard !ia.isEmpty && !ib.isEmpty else { return 0 }
-    return semblance_sparse_dot(
-      ia.baseAddress!, va.baseAddress!, ia.count, ib.baseAddress!, vb.baseAddress!, ib.count)
+    var i = 0, j = 0
+    var sum: Float = 0
+    while i < ia.count && j < ib.count {
+      let ca = ia[i], cb = ib[j]
+      if ca == cb {
+        sum += va[i] * vb[j]
+        i += 1
+        j += 1
+      } else if ca < cb {
+        i += 1
+      } else {
+        j += 1
+      }
+    }
+    return sum
   }
 }
