@@ -88,6 +88,26 @@ struct SymmetricNeighborsTests {
       index.symmetricNeighbors(count: count, isEligible: nil, floorMargin: -3), expected)
   }
 
+  @Test("unordered lists hold the ordered lists' pairs, the same way every time",
+    arguments: [10, 100])
+  func unorderedLists(count: Int) {
+    let index = ExactNeighborIndex(Self.large)
+    let isEligible: (Int) -> Bool = { $0 % 11 != 4 }
+    let ordered = index.symmetricNeighbors(count: count, isEligible: isEligible)
+    let unordered = index.symmetricNeighbors(count: count, isEligible: isEligible, ordered: false)
+    #expect(unordered == index.symmetricNeighbors(count: count, isEligible: isEligible, ordered: false))
+    // The same pairs, scores to the bit; sorted best first (ties by position) they are the
+    // ordered lists.
+    let best: (Neighbor, Neighbor) -> Bool = {
+      $0.score > $1.score || ($0.score == $1.score && $0.position < $1.position)
+    }
+    #expect(unordered.map { $0.sorted(by: best) } == ordered)
+    // At 100 the buffers overflow and selection leaves them out of order.
+    if count == 100 {
+      #expect(zip(unordered, ordered).contains { $0 != $1 })
+    }
+  }
+
   @Test("no floors for fewer than 8,192 rows")
   func noFloorsForSmallSets() {
     #expect(ExactNeighborIndex(Self.vectors).sampledFloors(count: 10, isEligible: nil, margin: 4) == nil)

@@ -120,7 +120,9 @@ extension PaperIndex {
 
   /// The `count` best other papers of every paper by LSA cosine (none for a paper without
   /// terms, and never one as a neighbour): from the IVF index when there is one, unless `exact`.
-  func lsaNeighbors(count: Int, exact: Bool) -> [[Neighbor]] {
+  /// Lists are best first, or in no particular order when `ordered` is false and the exact
+  /// symmetric search serves them (for callers that rank them again).
+  func lsaNeighbors(count: Int, exact: Bool, ordered: Bool = true) -> [[Neighbor]] {
     // Without empty papers every row is eligible: no closure call per accepted candidate.
     let eligible = tfidf.nonEmptyRowFilter
     let lists =
@@ -130,7 +132,7 @@ extension PaperIndex {
           excluding: { $0 }, isEligible: eligible)
       } else {
         ExactNeighborIndex(embeddings).neighbors(
-          ofRows: 0..<self.count, count: count, isEligible: eligible)
+          ofRows: 0..<self.count, count: count, isEligible: eligible, ordered: ordered)
       }
     return lists.enumerated().map { isEmptyRow($0.offset) ? [] : $0.element }
   }

@@ -52,7 +52,8 @@ extension PaperIndex {
     let n = self.count
     let candidates =
       alpha >= 1 ? count : min(max(candidates ?? Self.candidateCount(for: count), count), n)
-    let lists = lsaNeighbors(count: candidates, exact: exact)
+    // The re-ranking ranks the candidates again, so their lists need no order of their own.
+    let lists = lsaNeighbors(count: candidates, exact: exact, ordered: alpha >= 1)
     if alpha >= 1 { return NeighborGraph(lists, k: count) }
     // Re-rank each row's candidates by α·LSA + (1−α)·TF-IDF cosine.
     var positions = [Int32](repeating: -1, count: n * count)
@@ -149,7 +150,7 @@ extension PaperIndex {
 
 extension PaperIndex {
   /// The rows of `lists` in breadth-first order of the graph whose edges go from each row to
-  /// its candidates, best first; each row not yet reached starts a new search, in row order.
+  /// its candidates, in list order; each row not yet reached starts a new search, in row order.
   /// Rows close in this order are close in the graph, so they share many candidates.
   static func breadthFirstOrder(_ lists: [[Neighbor]]) -> [Int32] {
     let n = lists.count

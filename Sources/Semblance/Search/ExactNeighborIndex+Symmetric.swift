@@ -31,8 +31,11 @@ extension ExactNeighborIndex {
   /// top `count` are offered to them. A row whose floor turns out to lie above its `count`-th
   /// best score ends with fewer than `count` pairs; such rows are searched again without a
   /// floor, so the result is exact either way.
+  ///
+  /// With `ordered` false the lists come in no particular order (the same from run to run),
+  /// for callers that rank them again: the hybrid re-ranking skips a sort of every list.
   func symmetricNeighbors(
-    count: Int, isEligible: ((Int) -> Bool)?, floorMargin: Double = 4
+    count: Int, isEligible: ((Int) -> Bool)?, floorMargin: Double = 4, ordered: Bool = true
   ) -> [[Neighbor]] {
     let n = vectors.rows, d = vectors.columns
     let floors = sampledFloors(count: count, isEligible: isEligible, margin: floorMargin)
@@ -106,7 +109,7 @@ extension ExactNeighborIndex {
           for table in tables.value {
             table.forEachBuffered(row: row) { merged.insert($0, $1) }
           }
-          output.value[row] = merged.sorted()
+          output.value[row] = ordered ? merged.sorted() : merged.unordered()
         }
       }
     }

@@ -84,16 +84,17 @@ public struct ExactNeighborIndex: Sendable {
   /// adding to it. A block of consecutive rows is multiplied in place; any other rows (a
   /// random sample, say) are gathered into a block first. When `queries` is every row, the
   /// symmetric search (``symmetricNeighbors(count:isEligible:)``) computes each score once
-  /// instead, unless its selectors would exceed their memory budget.
+  /// instead, unless its selectors would exceed their memory budget; its lists come in no
+  /// particular order when `ordered` is false.
   func neighbors<Rows: RandomAccessCollection<Int>>(
-    ofRows queries: Rows, count: Int, isEligible: ((Int) -> Bool)? = nil
+    ofRows queries: Rows, count: Int, isEligible: ((Int) -> Bool)? = nil, ordered: Bool = true
   ) -> [[Neighbor]] where Rows.Index == Int {
     let n = vectors.rows, d = vectors.columns
     guard n > 0, d > 0, count > 0, !queries.isEmpty else { return queries.map { _ in [] } }
     if queries.count == n, ExactNeighborIndex.usesSymmetricSearch(rows: n, count: count),
       queries.elementsEqual(0..<n)
     {
-      return symmetricNeighbors(count: count, isEligible: isEligible)
+      return symmetricNeighbors(count: count, isEligible: isEligible, ordered: ordered)
     }
     return blockedNeighbors(ofRows: queries, count: count, isEligible: isEligible)
   }

@@ -138,6 +138,25 @@ struct TopK {
 
   /// The kept pairs, best first.
   func sorted() -> [Neighbor] {
+    var best = keptKeys()
+    best.sort(by: >)
+    return best.map {
+      let (score, position) = TopK.pair($0)
+      return Neighbor(position: Int(position), score: score)
+    }
+  }
+
+  /// The kept pairs in no particular order (the same for the same insertions), for callers
+  /// that rank them again: it skips `sorted()`'s sort.
+  func unordered() -> [Neighbor] {
+    keptKeys().map {
+      let (score, position) = TopK.pair($0)
+      return Neighbor(position: Int(position), score: score)
+    }
+  }
+
+  /// The keys of the kept pairs, in buffer order after a final selection.
+  private func keptKeys() -> [UInt64] {
     var best = Array(keys[0..<count])
     if best.count > capacity {
       let kept = capacity
@@ -146,10 +165,6 @@ struct TopK {
       }
       best.removeLast(best.count - kept)
     }
-    best.sort(by: >)
-    return best.map {
-      let (score, position) = TopK.pair($0)
-      return Neighbor(position: Int(position), score: score)
-    }
+    return best
   }
 }
