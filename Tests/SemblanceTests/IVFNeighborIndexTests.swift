@@ -92,6 +92,24 @@ struct IVFNeighborIndexTests {
     #expect(batch[17].first?.position == 17)  // without exclusion a vector finds itself
   }
 
+  @Test("unordered batch lists hold the ordered lists' pairs, the same way every time")
+  func unorderedBatch() {
+    let ivf = Self.smallIVF
+    let rows = 0..<Self.small.rows
+    func lists(ordered: Bool) -> [[Neighbor]] {
+      ivf.neighbors(
+        ofRows: rows, in: Self.small, count: 100, nprobe: nil, excluding: { $0 },
+        isEligible: nil, ordered: ordered)
+    }
+    let ordered = lists(ordered: true), unordered = lists(ordered: false)
+    #expect(unordered == lists(ordered: false))
+    let best: (Neighbor, Neighbor) -> Bool = {
+      $0.score > $1.score || ($0.score == $1.score && $0.position < $1.position)
+    }
+    #expect(unordered.map { $0.sorted(by: best) } == ordered)
+    #expect(zip(unordered, ordered).contains { $0 != $1 })
+  }
+
   @Test("a query probes more lists when its nearest ones hold fewer than count vectors")
   func enoughCandidates() throws {
     let ivf = Self.smallIVF

@@ -120,8 +120,8 @@ extension PaperIndex {
 
   /// The `count` best other papers of every paper by LSA cosine (none for a paper without
   /// terms, and never one as a neighbour): from the IVF index when there is one, unless `exact`.
-  /// Lists are best first, or in no particular order when `ordered` is false and the exact
-  /// symmetric search serves them (for callers that rank them again).
+  /// Lists are best first, or in no particular order (the same every time) when `ordered` is
+  /// false, for callers that rank them again.
   func lsaNeighbors(count: Int, exact: Bool, ordered: Bool = true) -> [[Neighbor]] {
     // Without empty papers every row is eligible: no closure call per accepted candidate.
     let eligible = tfidf.nonEmptyRowFilter
@@ -129,7 +129,7 @@ extension PaperIndex {
       if !exact, let approximateIndex {
         approximateIndex.neighbors(
           ofRows: 0..<self.count, in: embeddings, count: count, nprobe: nil,
-          excluding: { $0 }, isEligible: eligible)
+          excluding: { $0 }, isEligible: eligible, ordered: ordered)
       } else {
         ExactNeighborIndex(embeddings).neighbors(
           ofRows: 0..<self.count, count: count, isEligible: eligible, ordered: ordered)

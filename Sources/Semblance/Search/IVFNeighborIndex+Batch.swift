@@ -18,10 +18,12 @@ extension IVFNeighborIndex {
   /// the chunk that probe it, the top-k selection fused into the scan of every tile of
   /// scores. A query gets the results that ``search(_:count:excluding:nprobe:isEligible:)``
   /// gives it alone, up to rounding: SGEMM's depends on how many rows share a call, so scores
-  /// can differ in the last bits (and near-ties at the edge of the top k swap).
+  /// can differ in the last bits (and near-ties at the edge of the top k swap). Lists are best
+  /// first, or in no particular order (the same every time) when `ordered` is false, for
+  /// callers that rank them again.
   func neighbors<Rows: RandomAccessCollection<Int>>(
     ofRows queries: Rows, in vectors: DenseMatrix, count: Int, nprobe: Int?,
-    excluding: (Int) -> Int?, isEligible: ((Int) -> Bool)?
+    excluding: (Int) -> Int?, isEligible: ((Int) -> Bool)?, ordered: Bool = true
   ) -> [[Neighbor]] where Rows.Index == Int {
     assert(vectors.columns == dimensions)
     let m = queries.count
@@ -42,7 +44,7 @@ extension IVFNeighborIndex {
           let found = scanChunk(
             Array(rows[start..<end]), in: vectors, count: count, nprobe: probes,
             exclusions: Array(exclusions[start..<end]), isEligible: isEligible,
-            threading: tasks > 1 ? .single : .shared)
+            threading: tasks > 1 ? .single : .shared, ordered: ordered)
           for (offset, list) in found.enumerated() { results.value[start + offset] = list }
           start = end
         }
@@ -54,7 +56,7 @@ extension IVFNeighborIndex {
   /// One chunk of a batch: probes, grouping by list, and the list scans.
   private func scanChunk(
     _ rows: [Int], in vectors: DenseMatrix, count: Int, nprobe p: Int, exclusions: [Int],
-    isEligible: ((Int) -> Bool)?, threading: BLAS.Threading
+    isEligible: ((Int) -> Bool)?, threading: BLAS.Threading, ordered: Bool
   ) -> [[Neighbor]] {
     let q = rows.count, d = dimensions
     var probes = [Int32](repeating: 0, count: q * p)
@@ -72,7 +74,7 @@ extension IVFNeighborIndex {
       heapOfEntry: { Int(grouped.queries[$0]) }, heaps: &heaps, exclusions: exclusions,
       isEligible: isEligible, threading: threading)
 
-    var results = heaps.map { $0.sorted() }
+    var results = heaps.map { ordered ? $0.sorted() : $0.unordered() }
     for query in 0..<q where needsMore[query] {
       let exclusion = exclusions[query]
       results[query] = search(
