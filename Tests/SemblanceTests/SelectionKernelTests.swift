@@ -118,7 +118,9 @@ struct SelectionKernelTests {
         columnIndices: rows.flatMap(\.columns), values: rows.flatMap(\.values))
       for (index, row) in rows.enumerated() {
         let length = row.columns.count
-        let viaMarks = marked.dot(columns: row.columns, values: row.values, count: length)
+        let viaMarks = row.columns.withUnsafeBufferPointer { columns in
+          row.values.withUnsafeBufferPointer { marked.dot(columns: columns, values: $0) }
+        }
         let merged = query.columns.withUnsafeBufferPointer { columns in
           query.values.withUnsafeBufferPointer {
             SparseMatrix.dot(columns, $0, with: matrix, row: index)
@@ -142,7 +144,10 @@ struct SelectionKernelTests {
       // Released: nothing is held, so every product is zero.
       let probe = Self.sparseRow(
         count: 100, vocabulary: vocabulary, sharing: query.columns, generator: &generator)
-      #expect(marked.dot(columns: probe.columns, values: probe.values, count: 100) == 0)
+      let released = probe.columns.withUnsafeBufferPointer { columns in
+        probe.values.withUnsafeBufferPointer { marked.dot(columns: columns, values: $0) }
+      }
+      #expect(released == 0)
     }
   }
 

@@ -84,10 +84,8 @@ extension PaperIndex {
           let allValues = tfidf.storedValues.buffer
           for slot in chunkRange(task, of: tasks, count: n) {
             let row = Int(order[slot])
-            let rowStart = Int(offsets[row]), rowEnd = Int(offsets[row + 1])
-            if rowStart == rowEnd { continue }
-            let rowColumns = UnsafeBufferPointer(rebasing: allIndices[rowStart..<rowEnd])
-            let rowValues = UnsafeBufferPointer(rebasing: allValues[rowStart..<rowEnd])
+            let (rowColumns, rowValues) = tfidf.rowBuffers(row)
+            if rowColumns.isEmpty { continue }
             query.hold(columns: rowColumns, values: rowValues)
             top.removeAll()
             lists[row].withUnsafeBufferPointer { candidates in
@@ -111,11 +109,8 @@ extension PaperIndex {
                     }
                   }
                 }
-                let start = Int(offsets[candidate.position])
-                let end = Int(offsets[candidate.position + 1])
-                tfidfScores[number] = query.dot(
-                  columns: allIndices.baseAddress! + start, values: allValues.baseAddress! + start,
-                  count: end - start)
+                let (columns, values) = tfidf.rowBuffers(candidate.position)
+                tfidfScores[number] = query.dot(columns: columns, values: values)
               }
               for (number, candidate) in candidates.enumerated() {
                 hybridScores[number] = alpha * candidate.score + (1 - alpha) * tfidfScores[number]
@@ -236,13 +231,16 @@ final class MarkedRow {
     }
   }
 
-  /// The dot product of the held row with a row of `count` entries (ascending, distinct
-  /// columns below the vocabulary size, values of at least zero).
-  func dot(columns: UnsafePointer<Int32>, values other: UnsafePointer<Float>, count: Int) -> Float {
-    filter.withUnsafeBufferPointer { filter in
+  /// The dot product of the held row with another row (ascending, distinct columns below the
+  /// vocabulary size, values of at least zero).
+  func dot(columns: UnsafeBufferPointer<Int32>, values other: UnsafeBufferPointer<Float>) -> Float {
+    guard let columnBase = columns.baseAddress, let valueBase = other.baseAddress else {
+      return 0
+    }
+    return filter.withUnsafeBufferPointer { filter in
       summary.withUnsafeBufferPointer { summary in
         semblance_marked_dot(
-          columns, other, count, filter.baseAddress!, summary.baseAddress!, values,
+          columnBase, valueBase, columns.count, filter.baseAddress!, summary.baseAddress!, values,
           Int32(self.columns))
       }
     }
