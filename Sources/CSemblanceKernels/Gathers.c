@@ -177,7 +177,44 @@ static void scatter_rows_avx512(
     }
   }
 }
+// Rows of any width, for V = Xᵀ E formed a range of terms at a time: each term's row is
+// summed in place in the output (zeroed first), with a masked tail for the last
+// `width % 16` floats, so it adds the same fused products in the same order as
+// `scatter_rows_avx512` adds them into a zeroed V.
+GATHER_TARGET
+static void gather_rows_avx512(
+    const int64_t *offsets, const int32_t *indices, const float *values, size_t first,
+    size_t last, const float *source, size_t width, float *output) {
+  const size_t whole = width / 16 * 16;
+  const __mmask16 tail = (__mmask16)((1u << (width - whole)) - 1);
+  const size_t lines = (width * sizeof(float) + 63) / 64;
+  const int64_t limit = offsets[last];
+  for (size_t row = first; row < last; row++) {
+    float *target = output + (row - first) * width;
+    size_t c = 0;
+    for (; c < whole; c += 16) _mm512_storeu_ps(target + c, _mm512_setzero_ps());
+    if (tail) _mm512_mask_storeu_ps(target + c, tail, _mm512_setzero_ps());
+    for (int64_t p = offsets[row]; p < offsets[row + 1]; p++) {
+      if (p + PREFETCH_DISTANCE < limit) {
+        const char *ahead = (const char *)(source + (size_t)indices[p + PREFETCH_DISTANCE] * width);
+        for (size_t line = 0; line < lines; line++) __builtin_prefetch(ahead + 64 * line, 0, 3);
+      }
+      const float *x = source + (size_t)indices[p] * width;
+      __m512 value = _mm512_set1_ps(values[p]);
+      for (c = 0; c < whole; c += 16) {
+        _mm512_storeu_ps(
+            target + c, _mm512_fmadd_ps(value, _mm512_loadu_ps(x + c), _mm512_loadu_ps(target + c)));
+      }
+      if (tail) {
+        __m512 sum = _mm512_fmadd_ps(
+            value, _mm512_maskz_loadu_ps(tail, x + c), _mm512_maskz_loadu_ps(tail, target + c));
+        _mm512_mask_storeu_ps(target + c, tail, sum);
+      }
+    }
+  }
+}
 #endif
+
 
 int semblance_gather_bf16(
     const int64_t *offsets, const int32_t *indices, const float *values, size_t first,
@@ -236,4 +273,23 @@ int semblance_scatter_rows(
   (void)source; (void)width; (void)output;
 #endif
   return 0;
+}
+
+int semblance_gather_rows(
+    const int64_t *offsets, const int32_t *indices, const float *values, size_t first,
+    size_t last, const float *source, size_t width, float *output) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+  if (width == 0 || first > last || !semblance_vector_kernels()) return 0;
+  // Whole vectors (the default 128 floats among them): the sums stay in registers.
+  if (width % 16 == 0 && width <= 256) {
+    return semblance_gather_f32(
+        offsets, indices, values, first, last, source, width, width, output, width);
+  }
+  gather_rows_avx512(offsets, indices, values, first, last, source, width, output);
+  return 1;
+#else
+  (void)offsets; (void)indices; (void)values; (void)first; (void)last; (void)source;
+  (void)width; (void)output;
+  return 0;
+#endif
 }

@@ -135,6 +135,14 @@ int semblance_scatter_rows(
     const int64_t *offsets, const int32_t *indices, const float *values, size_t rows,
     int32_t lower, int32_t upper, const float *source, size_t width, float *output);
 
+/// For each row r in [first, last) of a CSR matrix, the sum over its entries of value × the
+/// `width` floats at `source + index · width`, written at `output + (r - first) · width`:
+/// fused multiply-adds from zero in entry order, the sums `semblance_scatter_rows` forms for
+/// the transposed matrix. Returns 1, or 0 with nothing written (as above).
+int semblance_gather_rows(
+    const int64_t *offsets, const int32_t *indices, const float *values, size_t first,
+    size_t last, const float *source, size_t width, float *output);
+
 /// Turns the page cache on or off for writes through `descriptor` (`O_DIRECT` on Linux,
 /// `F_NOCACHE` on Darwin). Returns 0, or -1 with `errno` set where the file system or the
 /// platform cannot do it. Direct writes need the buffer, the file offset and the length to

@@ -54,6 +54,19 @@ extension TruncatedSVD {
   static func fit(
     _ x: SparseMatrix, configuration: Configuration, normalizingRows: Bool
   ) throws -> (svd: TruncatedSVD, embeddings: DenseMatrix) {
+    let fitted = try fit(
+      x, configuration: configuration, normalizingRows: normalizingRows, formingComponents: true)
+    return (fitted.svd, fitted.embeddings)
+  }
+
+  /// ``fit(_:configuration:normalizingRows:)``; with `formingComponents` false, a randomized
+  /// fit does not form V: the model's `components` are then empty (0 rows), and
+  /// `componentRows` forms V's rows on demand, each equal to the row V would have held.
+  /// (An exact fit always forms V, and returns no `componentRows`.)
+  static func fit(
+    _ x: SparseMatrix, configuration: Configuration, normalizingRows: Bool,
+    formingComponents: Bool
+  ) throws -> (svd: TruncatedSVD, embeddings: DenseMatrix, componentRows: ComponentRows?) {
     try configuration.validate()
     let smaller = min(x.rows, x.columns)
     guard smaller >= 1 else { throw ConfigurationError.emptyCorpus }
@@ -72,18 +85,28 @@ extension TruncatedSVD {
     }
     var factors: Factors
     do {
-      factors = useExact ? try exact(x, k: k) : try randomized(x, k: k, configuration: configuration)
+      factors =
+        useExact
+        ? try exact(x, k: k)
+        : try randomized(
+          x, k: k, configuration: configuration, formingComponents: formingComponents)
     } catch let failure as LAPACKFailure {
       throw LinearAlgebraError.factorizationFailed(failure.description)
     }
     factors.dropNullDirections()
     factors.flipSigns()
+    var componentRows = factors.componentRows
+    if let peaks = factors.columnPeaks, componentRows != nil {
+      componentRows!.signs = (0..<k).map { column in
+        factors.singularValues[column] == 0 ? 0 : peaks.negative[column] ? -1 : 1
+      }
+    }
     let ratios = explainedVarianceRatios(
       x, embeddings: UnsafeBufferPointer(factors.embeddings),
       columnSumShares: factors.columnSumShares)
     let svd = TruncatedSVD(
       components: DenseMatrix(
-        rows: x.columns, columns: k,
+        rows: componentRows == nil ? x.columns : 0, columns: k,
         storage: Storage(
           viewing: UnsafePointer(factors.components.baseAddress!), count: factors.components.count,
           owner: factors.componentsMemory)),
@@ -102,12 +125,12 @@ extension TruncatedSVD {
       storage: Storage(
         viewing: UnsafePointer(factors.embeddings.baseAddress!), count: factors.embeddings.count,
         owner: factors.embeddingsMemory))
-    return (svd, embeddings)
+    return (svd, embeddings, componentRows)
   }
 
   /// V (m × k), U Σ (n × k), both row-major, and σ.
   struct Factors {
-    /// V, row-major m × k, in `componentsMemory`.
+    /// V, row-major m × k, in `componentsMemory`; empty when `componentRows` forms it.
     let components: UnsafeMutableBufferPointer<Float>
     let componentsMemory: AnonymousMemory
     /// U Σ, row-major n × k, in `embeddingsMemory`.
@@ -124,6 +147,8 @@ extension TruncatedSVD {
     /// Σ_j (Σ_i X_ij)² over each share of the columns that ``explainedVarianceRatios(_:embeddings:columnSumShares:)``
     /// splits them into, when the solver found them on the way (from Xᵀ's rows).
     var columnSumShares: [Double]? = nil
+    /// V's rows on demand, when the solver did not form V (its signs not yet chosen).
+    var componentRows: ComponentRows? = nil
 
     /// Zeroed memory for `count` values of U Σ, in fresh 4 KiB pages: the pages the solver
     /// frees are left to V, allocated next, which at scale takes huge pages and gets them
@@ -145,7 +170,7 @@ extension TruncatedSVD {
       let cutoff = largest * TruncatedSVD.rankTolerance
       for column in 0..<k where !(singularValues[column] > cutoff) {
         singularValues[column] = 0
-        for row in 0..<terms { components[row * k + column] = 0 }
+        if !components.isEmpty { for row in 0..<terms { components[row * k + column] = 0 } }
         for row in 0..<documents { embeddings[row * k + column] = 0 }
         columnPeaks?.magnitude[column] = 0
         columnPeaks?.negative[column] = false
@@ -171,9 +196,12 @@ extension TruncatedSVD {
         ).negative
       guard negative.contains(true) else { return }
       let signs = negative.map { $0 ? Float(-1) : 1 }
-      parallelForEach(chunks: tasks) { task in
-        for row in chunkRange(task, of: tasks, count: terms) {
-          for column in 0..<k { components[row * k + column] *= signs[column] }
+      // Without V (``ComponentRows`` forms it), only U Σ's columns turn here.
+      if !components.isEmpty {
+        parallelForEach(chunks: tasks) { task in
+          for row in chunkRange(task, of: tasks, count: terms) {
+            for column in 0..<k { components[row * k + column] *= signs[column] }
+          }
         }
       }
       for row in 0..<documents { for column in 0..<k { embeddings[row * k + column] *= signs[column] } }
@@ -349,15 +377,21 @@ extension TruncatedSVD {
   /// (``PackedGramProduct``). B Bᵀ = Qᵀ (X Xᵀ Q) = Zᵀ Z for Z = Xᵀ Q is formed in Float32
   /// a block of terms at a time (``termGram(transpose:_:width:)``), and V = Xᵀ (U Σ) Σ⁻² is
   /// formed from X's rows after Xᵀ and Q are freed, so V, the largest block, is never held
-  /// beside Xᵀ.
-  static func randomized(_ x: SparseMatrix, k: Int, configuration: Configuration) throws -> Factors {
+  /// beside Xᵀ. With `formingComponents` false, V is not formed: Xᵀ is kept for
+  /// ``ComponentRows``, which forms V's rows when they are needed.
+  static func randomized(
+    _ x: SparseMatrix, k: Int, configuration: Configuration, formingComponents: Bool = true
+  ) throws -> Factors {
     // Each large buffer below is freed before a larger one is made, V last and largest:
     // recycled pages spare most of them the cost of fresh memory.
-    try PageReserve.shared.withReuse { try randomizedFactors(x, k: k, configuration: configuration) }
+    try PageReserve.shared.withReuse {
+      try randomizedFactors(
+        x, k: k, configuration: configuration, formingComponents: formingComponents)
+    }
   }
 
   private static func randomizedFactors(
-    _ x: SparseMatrix, k: Int, configuration: Configuration
+    _ x: SparseMatrix, k: Int, configuration: Configuration, formingComponents: Bool
   ) throws -> Factors {
     let n = x.rows, m = x.columns
     let width = min(k + configuration.oversampling, min(n, m))
@@ -403,7 +437,7 @@ extension TruncatedSVD {
     // B Bᵀ = Qᵀ X Xᵀ Q = Zᵀ Z for Z = Xᵀ Q, once the last iterate's buffer is freed; it is
     // symmetric by construction (one triangle, mirrored).
     var gram = termGram(transpose: xt!, qMemory!.pointer(to: Float.self), width: width)
-    xt = nil
+    if formingComponents { xt = nil }
     let eigen = try topEigenpairs(&gram, order: width, count: k)
 
     // W (width × k, row-major); U Σ = Q (W Σ); V = Xᵀ U Σ⁻¹ = Xᵀ (U Σ) Σ⁻².
@@ -426,6 +460,22 @@ extension TruncatedSVD {
     }
     qMemory = nil
     let inverseSquares = eigen.singularValues.map { $0 > 0 ? Float(1 / ($0 * $0)) : 0 }
+    if !formingComponents {
+      // V's rows come from Xᵀ and a copy of U Σ as it is now, on demand; one pass over
+      // them now finds the columns' peaks, which choose the signs.
+      let rows = ComponentRows(
+        transpose: xt!,
+        embeddings: Storage(count: n * k) {
+          $0.baseAddress!.update(from: embeddings.baseAddress!, count: n * k)
+        },
+        width: k, scales: inverseSquares)
+      let none = AnonymousMemory(byteCount: 0, hugePages: false, reserve: .bypass)
+      return Factors(
+        components: UnsafeMutableBufferPointer(start: none.pointer(to: Float.self), count: 0),
+        componentsMemory: none, embeddings: embeddings, embeddingsMemory: embeddingsMemory,
+        singularValues: eigen.singularValues, terms: m, documents: n, k: k,
+        columnPeaks: rows.columnPeaks(), columnSumShares: columnSumShares, componentRows: rows)
+    }
     // V takes over the pages of Xᵀ, Q, Y and the products' buffers, freed above, and maps
     // the rest fresh (see `hugePageMinimum` for the page size).
     let memory = AnonymousMemory(capacity: m * k, of: Float.self, hugePages: hugePages)

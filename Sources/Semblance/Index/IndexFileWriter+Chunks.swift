@@ -11,7 +11,7 @@ extension IndexFileWriter {
   /// offset, zeros everywhere else (the header and table are filled in last).
   struct FileImage: @unchecked Sendable {
     /// Each section's bytes, in file order.
-    let payloads: [UnsafeRawBufferPointer]
+    let payloads: [SectionBytes]
     /// Each section's offset in the file, increasing.
     let offsets: [Int]
     /// The file's length.
@@ -26,10 +26,10 @@ extension IndexFileWriter {
 
     /// Writes file bytes `range` into `buffer` (whose first byte stands for
     /// `range.lowerBound`), zero-filled from the end of `range` to the next multiple of
-    /// ``IndexFileWriter/blockSize``, and returns the section pieces it copied, in order.
+    /// ``IndexFileWriter/blockSize``, and returns the section pieces it wrote, in order.
     ///
     /// Each piece is checksummed a few hundred kilobytes at a time, right after they are
-    /// copied, while they are still in cache.
+    /// copied (or generated), while they are still in cache.
     func assemble(_ range: Range<Int>, into buffer: UnsafeMutableRawPointer) -> [Piece] {
       var pieces: [Piece] = []
       var cursor = range.lowerBound
@@ -39,7 +39,7 @@ extension IndexFileWriter {
         let bytes = payloads[section]
         let lower = Swift.max(start, range.lowerBound)
         let upper = Swift.min(start + bytes.count, range.upperBound)
-        guard lower < upper, let source = bytes.baseAddress else { continue }
+        guard lower < upper else { continue }
         (buffer + (cursor - range.lowerBound)).initializeMemory(
           as: UInt8.self, repeating: 0, count: lower - cursor)
         var crc = CRC32()
@@ -47,7 +47,7 @@ extension IndexFileWriter {
         while position < upper {
           let step = Swift.min(upper - position, FileImage.checksumStep)
           let destination = buffer + (position - range.lowerBound)
-          destination.copyMemory(from: source + (position - start), byteCount: step)
+          bytes.write((position - start)..<(position - start + step), to: destination)
           crc.update(UnsafeRawBufferPointer(start: destination, count: step))
           position += step
         }
@@ -71,7 +71,8 @@ extension IndexFileWriter {
       return checksums
     }
 
-    /// Bytes copied and then checksummed in one step: well inside a core's L2 cache.
+    /// Bytes copied (or generated) and then checksummed in one step: well inside a core's L2
+    /// cache.
     static let checksumStep = 256 << 10
   }
 

@@ -44,6 +44,12 @@ extension PaperIndex {
   /// ```
   /// - Throws: `IndexFileError.io` naming the operation that failed.
   public func write(to url: URL) throws {
+    try write(to: url, componentRows: nil)
+  }
+
+  /// ``write(to:)``, with V's rows formed as the file is written when `componentRows` is
+  /// given (an index built with `formingComponents: false`, whose own components are empty).
+  func write(to url: URL, componentRows: TruncatedSVD.ComponentRows?) throws {
     let metadata = Metadata(
       configuration: configuration, documents: count, terms: termCount, dimensions: dimensions,
       requestedDimensions: svd.requestedDimensions, algorithm: svd.algorithm,
@@ -62,7 +68,16 @@ extension PaperIndex {
     writer.append(Section.termBytes, vectorizer.vocabulary.terms.bytes)
     writer.append(Section.termOffsets, vectorizer.vocabulary.terms.offsets)
     writer.append(Section.idf, vectorizer.idfStorage)
-    writer.append(Section.components, svd.components.storage)
+    if let componentRows {
+      writer.append(
+        Section.components,
+        byteCount: componentRows.terms * componentRows.width * MemoryLayout<Float>.stride
+      ) { range, destination in
+        componentRows.fillBytes(range, into: destination)
+      }
+    } else {
+      writer.append(Section.components, svd.components.storage)
+    }
     writer.append(Section.singularValues, Storage(svd.singularValues))
     writer.append(Section.embeddings, embeddings.storage)
     writer.append(Section.tfidfOffsets, tfidf.offsets)
