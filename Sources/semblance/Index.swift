@@ -134,10 +134,10 @@ extension SemblanceCommand {
         configuration.stopWords = try Analyzer.stopWords(
           contentsOf: URL(fileURLWithPath: stopWordFile))
       }
+      // Built straight to the file: V is formed as it is written, never held whole.
       let index = try corpusOptions.index(
-        corpus, configuration: configuration,
+        corpus, writingTo: output, configuration: configuration,
         progress: Terminal.progressReporter(label: "indexing"))
-      try index.write(to: URL(fileURLWithPath: output))
       let seconds = Date().timeIntervalSince(started)
       Terminal.standardError(
         "indexed \(index.count) papers, \(index.termCount) terms, \(index.dimensions) dimensions "
@@ -173,6 +173,18 @@ struct CorpusOptions: ParsableArguments {
       fields: CorpusFields(id: idField, title: titleField, abstract: abstractField),
       duplicateIDs: dedupe ? .keepFirst : .error, configuration: configuration,
       progress: progress)
+  }
+
+  /// Builds an index of the corpus at `path`, streaming it, and writes it to `output`.
+  func index(
+    _ path: String, writingTo output: String, configuration: IndexConfiguration,
+    progress: (@Sendable (Double, PaperIndex.Stage) -> Void)?
+  ) throws -> PaperIndex {
+    try PaperIndex(
+      corpusAt: URL(fileURLWithPath: path), format: format,
+      fields: CorpusFields(id: idField, title: titleField, abstract: abstractField),
+      duplicateIDs: dedupe ? .keepFirst : .error, configuration: configuration,
+      writingTo: URL(fileURLWithPath: output), progress: progress)
   }
 
   func read(_ path: String) throws -> [Paper] {
