@@ -153,9 +153,14 @@ extension TruncatedSVD {
     /// Zeroed memory for `count` values of U Σ, in fresh 4 KiB pages: the pages the solver
     /// frees are left to V, allocated next, which at scale takes huge pages and gets them
     /// fresh at about four times the cost per byte (``PageReserve``, `hugePageMinimum`).
-    static func allocate(_ count: Int) -> (AnonymousMemory, UnsafeMutableBufferPointer<Float>) {
+    /// With `recycled` (when no V follows) it takes the freed pages itself: fresh ones would
+    /// be resident beside them until the solver returns.
+    static func allocate(
+      _ count: Int, recycled: Bool = false
+    ) -> (AnonymousMemory, UnsafeMutableBufferPointer<Float>) {
       let memory = AnonymousMemory(
-        byteCount: count * MemoryLayout<Float>.stride, hugePages: false, reserve: .bypass)
+        byteCount: count * MemoryLayout<Float>.stride, hugePages: false,
+        reserve: recycled ? .shared : .bypass)
       return (memory, UnsafeMutableBufferPointer(start: memory.pointer(to: Float.self), count: count))
     }
 
@@ -450,7 +455,7 @@ extension TruncatedSVD {
         ws[row * k + column] = Float(value * eigen.singularValues[column])
       }
     }
-    let (embeddingsMemory, embeddings) = Factors.allocate(n * k)
+    let (embeddingsMemory, embeddings) = Factors.allocate(n * k, recycled: !formingComponents)
     withExtendedLifetime(qMemory) {
       ws.withUnsafeBufferPointer { ws in
         BLAS.sgemm(
