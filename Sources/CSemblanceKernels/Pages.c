@@ -31,3 +31,13 @@ void *semblance_grow_mapping(void *base, size_t length, size_t new_length) {
   return NULL;
 #endif
 }
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+void semblance_return_free_heap(void) {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}

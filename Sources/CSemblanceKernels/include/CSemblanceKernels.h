@@ -154,6 +154,10 @@ int semblance_set_direct_io(int descriptor, int enabled);
 /// must be page-aligned. Returns 0, or -1 with errno set (ENOTSUP elsewhere than Linux).
 int semblance_move_pages(void *from, size_t length, void *to);
 
+/// Gives the heap's free memory back to the kernel (glibc's `malloc_trim(0)`; elsewhere
+/// nothing). Freed blocks otherwise stay resident in the allocator's arenas for reuse.
+void semblance_return_free_heap(void);
+
 /// Grows the anonymous mapping at `base` from `length` to `new_length` bytes, moving it if
 /// needed, without copying its pages (Linux `mremap` with MREMAP_MAYMOVE); the added bytes
 /// read as zero. Returns the mapping's new address, or NULL with errno set (ENOTSUP elsewhere

@@ -1,3 +1,4 @@
+import CSemblanceKernels
 import Foundation
 
 /// A searchable index of papers: TF-IDF vectors, LSA embeddings and the model that made them.
@@ -239,6 +240,10 @@ public struct PaperIndex: Sendable {
   ) throws -> (index: PaperIndex, componentRows: TruncatedSVD.ComponentRows?) {
     let paperCount = accumulator.paperCount
     let (vectorizer, tfidf) = try accumulator.finish()
+    // The counting tables and per-paper lists just freed stay in the allocator's arenas,
+    // resident beside the SVD's arrays, unless handed back: at 34,000 papers the build's
+    // peak fell from 282 to 262 MB with this (at 300,000 it was unchanged, 2.03 GB).
+    semblance_return_free_heap()
     progress?(PaperIndex.analysisShare, .decomposing)
     let (svd, embeddings, componentRows) = try TruncatedSVD.fit(
       tfidf, configuration: configuration.svdConfiguration, normalizingRows: true,
