@@ -674,6 +674,44 @@ struct IndexFileChunkedWriteTests {
     #expect(try directory.contents() == ["large.idx"])
   }
 
+  @Test(
+    "a generated section gives the file a stored one gives, each byte asked for once",
+    arguments: [IndexFileWriter.Caching.buffered, .direct])
+  func generatedSection(caching: IndexFileWriter.Caching) throws {
+    let directory = try TemporaryDirectory()
+    let stored = directory.file("stored.idx"), generated = directory.file("generated.idx")
+    let sample = LargeSample()
+    try sample.writer().write(to: stored, caching: caching)
+
+    // The same sections, SCND (9 MiB, across two chunk boundaries) formed on request.
+    final class Requests: @unchecked Sendable {
+      let lock = NSLock()
+      var ranges: [Range<Int>] = []
+    }
+    let requests = Requests()
+    let second = sample.second
+    var writer = IndexFileWriter()
+    writer.append("FRST", sample.first)
+    writer.append("SCND", byteCount: second.rawBytes.count) { range, destination in
+      requests.lock.withLock { requests.ranges.append(range) }
+      destination.copyMemory(
+        from: second.rawBytes.baseAddress! + range.lowerBound, byteCount: range.count)
+    }
+    writer.append("EMPT", bytes: [])
+    writer.append("SMAL", bytes: sample.small)
+    writer.append("LAST", sample.last)
+    try writer.write(to: generated, caching: caching)
+
+    // Compared outside #expect, which would diff megabytes on a failure.
+    let identical = try Data(contentsOf: generated) == Data(contentsOf: stored)
+    #expect(identical)
+    let ranges = requests.ranges.sorted { $0.lowerBound < $1.lowerBound }
+    #expect(ranges.count > 2)
+    #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == second.rawBytes.count)
+    #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+    _ = try IndexFileReader(contentsOf: generated, verify: true)
+  }
+
   @Test("a small file is the same through the page cache and past it")
   func smallFile() throws {
     let directory = try TemporaryDirectory()

@@ -145,6 +145,7 @@ public struct PaperIndex: Sendable {
     let counted = try PaperIndex.count(
       corpusAt: url, format: format, fields: fields, duplicateIDs: duplicateIDs,
       configuration: configuration, progress: progress)
+    // The built index, Xᵀ and the copy of U Σ go before the file is mapped.
     do {
       let (index, componentRows) = try PaperIndex.fitted(
         counted.accumulator, ids: counted.ids, titles: counted.titles,
