@@ -54,6 +54,15 @@ enum TestSupport {
   }
 }
 
+/// How many positions of two collections hold unequal elements, plus the difference of their
+/// lengths. `#expect(Array(a) == Array(b))` on large arrays makes Swift Testing compute a
+/// diff of the two when they differ, which can run for many minutes; `#expect(mismatches(a,
+/// b) == 0)` reports one number instead.
+func mismatches<A: Collection, B: Collection>(_ a: A, _ b: B) -> Int
+where A.Element == B.Element, A.Element: Equatable {
+  zip(a, b).reduce(abs(a.count - b.count)) { $0 + ($1.0 == $1.1 ? 0 : 1) }
+}
+
 /// Deterministic pseudo-random test data; failing tests print the seed through their name.
 func randomMatrix(rows: Int, columns: Int, seed: UInt64) -> [Float] {
   var generator = SeededGenerator(seed: seed)
