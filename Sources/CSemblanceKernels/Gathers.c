@@ -202,8 +202,8 @@ static void gather_rows_avx512(
       const float *x = source + (size_t)indices[p] * width;
       __m512 value = _mm512_set1_ps(values[p]);
       for (c = 0; c < whole; c += 16) {
-        _mm512_storeu_ps(
-            target + c, _mm512_fmadd_ps(value, _mm512_loadu_ps(x + c), _mm512_loadu_ps(target + c)));
+        __m512 sum = _mm512_fmadd_ps(value, _mm512_loadu_ps(x + c), _mm512_loadu_ps(target + c));
+        _mm512_storeu_ps(target + c, sum);
       }
       if (tail) {
         __m512 sum = _mm512_fmadd_ps(

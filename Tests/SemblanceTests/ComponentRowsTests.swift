@@ -22,9 +22,9 @@ extension SelectionKernelTests {
     }
   }
 
-  /// How many positions of two float sequences differ in their bits (or in length): a
-  /// failure reports one number, not two long arrays.
-  static func mismatches(_ a: some Collection<Float>, _ b: some Collection<Float>) -> Int {
+  /// How many positions of two float sequences differ in their bits (or in length): as
+  /// `mismatches`, but +0 and −0 differ and equal NaNs do not.
+  static func bitMismatches(_ a: some Collection<Float>, _ b: some Collection<Float>) -> Int {
     zip(a, b).reduce(abs(a.count - b.count)) { $0 + ($1.0.bitPattern == $1.1.bitPattern ? 0 : 1) }
   }
 
@@ -63,7 +63,9 @@ extension SelectionKernelTests {
     }
   }
 
-  @Test("an index built straight to a file has the bytes of one built, then written", arguments: WrittenCase.allCases)
+  @Test(
+    "an index built straight to a file has the bytes of one built, then written",
+    arguments: WrittenCase.allCases)
   func builtToFile(_ writtenCase: WrittenCase) throws {
     let directory = try TestSupport.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
@@ -89,25 +91,30 @@ extension SelectionKernelTests {
       let expected = try Data(contentsOf: inMemory), written = try Data(contentsOf: streamed)
       // Compared outside #expect, which would diff megabytes of bytes on a failure.
       let identical = written == expected
-      #expect(identical, "\(written.count) bytes written, \(expected.count) expected, vectorized: \(vectorized)")
+      #expect(
+        identical,
+        "\(written.count) bytes written, \(expected.count) expected, vectorized: \(vectorized)")
       if writtenCase == .rankDeficient {
         #expect(built.svd.singularValues.contains(0), "the corpus should have null directions")
       }
       // The returned index is the file's, whole, and answers as the built one does.
       #expect(opened.svd.components.rows == built.termCount)
       #expect(
-        Self.mismatches(opened.svd.components.storage.buffer, built.svd.components.storage.buffer) == 0)
+        Self.bitMismatches(
+          opened.svd.components.storage.buffer, built.svd.components.storage.buffer) == 0)
       #expect((opened.approximateIndex != nil) == (writtenCase == .withIVF))
       let query = built.allIDs[17]
       #expect(
         try opened.related(to: query, count: 5).map(\.id)
           == (try built.related(to: query, count: 5).map(\.id)))
       #expect(
-        try opened.search("language models", count: 5) == (try built.search("language models", count: 5)))
+        try opened.search("language models", count: 5)
+          == (try built.search("language models", count: 5)))
       let log = stages.entries.map(\.stage)
       #expect(log.first == .analyzing && log.last == .finished)
       #expect(log.firstIndex(of: .writing).map { log[$0...].count == 2 } == true)
-      #expect(zip(stages.entries, stages.entries.dropFirst()).allSatisfy { $0.fraction <= $1.fraction })
+      let fractions = stages.entries.map(\.fraction)
+      #expect(zip(fractions, fractions.dropFirst()).allSatisfy { $0 <= $1 })
     }
   }
 
@@ -132,7 +139,7 @@ extension SelectionKernelTests {
       // Every row, and the peaks, to the bit.
       var formed = [Float](repeating: .nan, count: 700 * width)
       formed.withUnsafeMutableBufferPointer { rows.fill(0..<700, into: $0.baseAddress!) }
-      #expect(Self.mismatches(formed, v) == 0, "vectorized: \(vectorized)")
+      #expect(Self.bitMismatches(formed, v) == 0, "vectorized: \(vectorized)")
       for tasks in [1, 3] {
         let found = rows.columnPeaks(tasks: tasks)
         #expect(found.magnitude == peaks.magnitude && found.negative == peaks.negative)
@@ -146,7 +153,7 @@ extension SelectionKernelTests {
         let sign = signed[index % width]
         return sign == 0 ? 0 : v[index] * sign
       }
-      #expect(Self.mismatches(flipped, expectedSigned) == 0)
+      #expect(Self.bitMismatches(flipped, expectedSigned) == 0)
       // Byte ranges that start and end inside rows, as the writer's chunks may.
       let image = flipped.withUnsafeBytes { Array($0) }
       let rowBytes = width * 4

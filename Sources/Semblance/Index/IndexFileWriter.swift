@@ -87,7 +87,8 @@ struct IndexFileWriter {
     _ tag: IndexFileTag, byteCount: Int,
     generatedBy generate: @escaping @Sendable (Range<Int>, UnsafeMutableRawPointer) -> Void
   ) {
-    appendSection(tag, Payload(owner: nil, bytes: SectionBytes(count: byteCount, generate: generate)))
+    appendSection(
+      tag, Payload(owner: nil, bytes: SectionBytes(count: byteCount, generate: generate)))
   }
 
   /// Adds a section holding `bytes`.
