@@ -137,6 +137,25 @@ DEFINE_GATHER_F32(14)
 DEFINE_GATHER_F32(15)
 DEFINE_GATHER_F32(16)
 
+// target[0..<width] += value × x[0..<width] with fused multiply-adds: `whole` floats in
+// full vectors, then the `tail` lanes. The scatter and the row gather both add this way, so a
+// row of V gets the same bits from either.
+GATHER_TARGET
+static inline void add_scaled_row(
+    float value, const float *x, float *target, size_t whole, __mmask16 tail) {
+  const __m512 scale = _mm512_set1_ps(value);
+  size_t c = 0;
+  for (; c < whole; c += 16) {
+    __m512 sum = _mm512_fmadd_ps(scale, _mm512_loadu_ps(x + c), _mm512_loadu_ps(target + c));
+    _mm512_storeu_ps(target + c, sum);
+  }
+  if (tail) {
+    __m512 sum = _mm512_fmadd_ps(
+        scale, _mm512_maskz_loadu_ps(tail, x + c), _mm512_maskz_loadu_ps(tail, target + c));
+    _mm512_mask_storeu_ps(target + c, tail, sum);
+  }
+}
+
 // Scatter: for each row, output[column] += value × source[row] for its entries whose column
 // lies in [lower, upper), the target rows asked for a few entries ahead.
 GATHER_TARGET
@@ -162,21 +181,11 @@ static void scatter_rows_avx512(
         const char *ahead = (const char *)(output + (size_t)indices[position + 4] * width);
         for (size_t line = 0; line < lines; line++) __builtin_prefetch(ahead + 64 * line, 1, 3);
       }
-      float *target = output + (size_t)column * width;
-      __m512 value = _mm512_set1_ps(values[position]);
-      size_t c = 0;
-      for (; c < whole; c += 16) {
-        __m512 sum = _mm512_fmadd_ps(value, _mm512_loadu_ps(x + c), _mm512_loadu_ps(target + c));
-        _mm512_storeu_ps(target + c, sum);
-      }
-      if (tail) {
-        __m512 sum = _mm512_fmadd_ps(
-            value, _mm512_maskz_loadu_ps(tail, x + c), _mm512_maskz_loadu_ps(tail, target + c));
-        _mm512_mask_storeu_ps(target + c, tail, sum);
-      }
+      add_scaled_row(values[position], x, output + (size_t)column * width, whole, tail);
     }
   }
 }
+
 // Rows of any width, for V = Xᵀ E formed a range of terms at a time: each term's row is
 // summed in place in the output (zeroed first), with a masked tail for the last
 // `width % 16` floats, so it adds the same fused products in the same order as
@@ -191,30 +200,17 @@ static void gather_rows_avx512(
   const int64_t limit = offsets[last];
   for (size_t row = first; row < last; row++) {
     float *target = output + (row - first) * width;
-    size_t c = 0;
-    for (; c < whole; c += 16) _mm512_storeu_ps(target + c, _mm512_setzero_ps());
-    if (tail) _mm512_mask_storeu_ps(target + c, tail, _mm512_setzero_ps());
+    __builtin_memset(target, 0, width * sizeof(float));
     for (int64_t p = offsets[row]; p < offsets[row + 1]; p++) {
       if (p + PREFETCH_DISTANCE < limit) {
         const char *ahead = (const char *)(source + (size_t)indices[p + PREFETCH_DISTANCE] * width);
         for (size_t line = 0; line < lines; line++) __builtin_prefetch(ahead + 64 * line, 0, 3);
       }
-      const float *x = source + (size_t)indices[p] * width;
-      __m512 value = _mm512_set1_ps(values[p]);
-      for (c = 0; c < whole; c += 16) {
-        __m512 sum = _mm512_fmadd_ps(value, _mm512_loadu_ps(x + c), _mm512_loadu_ps(target + c));
-        _mm512_storeu_ps(target + c, sum);
-      }
-      if (tail) {
-        __m512 sum = _mm512_fmadd_ps(
-            value, _mm512_maskz_loadu_ps(tail, x + c), _mm512_maskz_loadu_ps(tail, target + c));
-        _mm512_mask_storeu_ps(target + c, tail, sum);
-      }
+      add_scaled_row(values[p], source + (size_t)indices[p] * width, target, whole, tail);
     }
   }
 }
 #endif
-
 
 int semblance_gather_bf16(
     const int64_t *offsets, const int32_t *indices, const float *values, size_t first,

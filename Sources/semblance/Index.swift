@@ -163,17 +163,13 @@ struct CorpusOptions: ParsableArguments {
   @Flag(help: "Keep the first paper of each repeated id instead of failing.")
   var dedupe = false
 
-  /// Builds an index of the corpus at `path`, streaming it.
-  func index(
-    _ path: String, configuration: IndexConfiguration,
-    progress: (@Sendable (Double, PaperIndex.Stage) -> Void)?
-  ) throws -> PaperIndex {
-    try PaperIndex(
-      corpusAt: URL(fileURLWithPath: path), format: format,
-      fields: CorpusFields(id: idField, title: titleField, abstract: abstractField),
-      duplicateIDs: dedupe ? .keepFirst : .error, configuration: configuration,
-      progress: progress)
+  /// The record fields these options name.
+  var fields: CorpusFields {
+    CorpusFields(id: idField, title: titleField, abstract: abstractField)
   }
+
+  /// What to do when an id repeats.
+  var duplicateIDs: DuplicateIDPolicy { dedupe ? .keepFirst : .error }
 
   /// Builds an index of the corpus at `path`, streaming it, and writes it to `output`.
   func index(
@@ -181,17 +177,15 @@ struct CorpusOptions: ParsableArguments {
     progress: (@Sendable (Double, PaperIndex.Stage) -> Void)?
   ) throws -> PaperIndex {
     try PaperIndex(
-      corpusAt: URL(fileURLWithPath: path), format: format,
-      fields: CorpusFields(id: idField, title: titleField, abstract: abstractField),
-      duplicateIDs: dedupe ? .keepFirst : .error, configuration: configuration,
+      corpusAt: URL(fileURLWithPath: path), format: format, fields: fields,
+      duplicateIDs: duplicateIDs, configuration: configuration,
       writingTo: URL(fileURLWithPath: output), progress: progress)
   }
 
   func read(_ path: String) throws -> [Paper] {
     try Corpus.read(
-      contentsOf: URL(fileURLWithPath: path), format: format,
-      fields: CorpusFields(id: idField, title: titleField, abstract: abstractField),
-      duplicateIDs: dedupe ? .keepFirst : .error)
+      contentsOf: URL(fileURLWithPath: path), format: format, fields: fields,
+      duplicateIDs: duplicateIDs)
   }
 }
 

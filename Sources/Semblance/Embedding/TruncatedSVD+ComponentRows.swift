@@ -53,11 +53,10 @@ extension TruncatedSVD {
       }
       for row in 0..<terms.count {
         let target = output + row * width
-        for column in 0..<width { target[column] *= scales[column] }
-        guard let signs else { continue }
         for column in 0..<width {
-          let sign = signs[column]
-          target[column] = sign == 0 ? 0 : target[column] * sign
+          let scaled = target[column] * scales[column]
+          let sign = signs?[column] ?? 1
+          target[column] = sign == 0 ? 0 : scaled * sign
         }
       }
     }
