@@ -60,6 +60,29 @@ private func openingError(_ url: URL, verify: Bool = true) -> IndexFileError? {
   }
 }
 
+#if os(Linux)
+/// The kilobytes of `file`'s mapping resident in this process (its `Rss` in /proc/self/smaps).
+private func residentKilobytes(of file: MappedFile) -> Int {
+  // Read to the end: /proc files report a size of 0.
+  guard let handle = FileHandle(forReadingAtPath: "/proc/self/smaps"),
+    let smaps = String(data: handle.readDataToEndOfFile(), encoding: .utf8),
+    let base = file.bytes.baseAddress
+  else { return -1 }
+  let address = UInt(bitPattern: base)
+  var inMapping = false
+  for line in smaps.split(separator: "\n") {
+    let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+    if let range = fields.first, range.contains("-"), !range.hasSuffix(":") {
+      let bounds = range.split(separator: "-").compactMap { UInt($0, radix: 16) }
+      inMapping = bounds.count == 2 && bounds[0] <= address && address < bounds[1]
+    } else if inMapping, fields.first == "Rss:", fields.count >= 2, let kilobytes = Int(fields[1]) {
+      return kilobytes
+    }
+  }
+  return -1
+}
+#endif
+
 /// A CRC-32 computed one bit at a time, straight from the definition.
 private func referenceCRC32(_ bytes: some Sequence<UInt8>) -> UInt32 {
   var crc: UInt32 = 0xFFFF_FFFF
@@ -378,6 +401,34 @@ struct IndexFileRoundTripTests {
       #expect(error.kind == .corrupt)
       #expect(error.description.contains("CONF"))
     }
+  }
+
+  @Test("checking a file a piece at a time gives its checksum and leaves its bytes readable")
+  func piecewiseChecksum() throws {
+    let directory = try TemporaryDirectory()
+    let url = directory.file("bytes.bin")
+    let page = AnonymousMemory.pageSize
+    let bytes = pattern(64 * page + 123, multiplier: 101, offset: 9)
+    try Data(bytes).write(to: url)
+    let file = try MappedFile(path: url.path)
+    let ranges = [0..<bytes.count, 5..<bytes.count - 7, page..<3 * page + 1, 10..<10, 0..<1, 3..<60]
+    for range in ranges {
+      // Pieces of 7 bytes only for short ranges: each piece is a system call.
+      for piece in [7, 4_096, 5_000, 3 * page + 17, bytes.count] where piece > 7 || range.count < 100 {
+        let expected = CRC32.checksum(Array(bytes[range]))
+        #expect(
+          IndexFileReader.checksum(of: range, in: file, piece: piece) == expected,
+          "\(range), pieces of \(piece)")
+      }
+    }
+    // Released pages read the file's bytes again.
+    #expect(mismatches(file.bytes, bytes) == 0)
+    #if os(Linux)
+    #expect(residentKilobytes(of: file) >= bytes.count / 1_024)
+    _ = IndexFileReader.checksum(of: 0..<bytes.count, in: file, piece: 8 * page)
+    #expect(residentKilobytes(of: file) == 0)
+    #expect(mismatches(file.bytes, bytes) == 0)
+    #endif
   }
 
   @Test("many tasks read one reader concurrently")

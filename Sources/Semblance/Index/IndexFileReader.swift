@@ -149,8 +149,7 @@ struct IndexFileReader: Sendable {
             "the padding before section '\(entry.tag)' (bytes \(paddingStart)..<\(range.lowerBound)) "
               + "is not zero")
         }
-        guard CRC32.parallelChecksum(UnsafeRawBufferPointer(rebasing: bytes[range])) == entry.crc
-        else {
+        guard IndexFileReader.checksum(of: range, in: file) == entry.crc else {
           throw IndexFileError.checksumMismatch(file: path, section: entry.tag.description)
         }
         paddingStart = range.upperBound
@@ -162,6 +161,33 @@ struct IndexFileReader: Sendable {
     self.tags = tags
     self.file = file
     self.sections = sections
+  }
+
+  /// Bytes checksummed between releases of their pages.
+  static let verificationPiece = 64 << 20
+
+  /// The CRC-32 of `range` of the file, a piece at a time, each piece's pages released from
+  /// the process once it is read (``MappedFile/release(_:)``): checking a file never makes
+  /// more than a piece of it resident, where reading it whole through the mapping would leave
+  /// all of it counted in the process's memory (20 GB for an index of 2.5 million papers).
+  static func checksum(
+    of range: Range<Int>, in file: MappedFile, piece pieceBytes: Int = verificationPiece
+  ) -> UInt32 {
+    var crc: UInt32 = 0  // the CRC-32 of no bytes
+    for start in stride(from: range.lowerBound, to: range.upperBound, by: pieceBytes) {
+      let piece = start..<Swift.min(start + pieceBytes, range.upperBound)
+      let pieceCRC = CRC32.parallelChecksum(UnsafeRawBufferPointer(rebasing: file.bytes[piece]))
+      crc = CRC32.combine(crc, pieceCRC, secondLength: piece.count)
+      file.release(piece)
+    }
+    return crc
+  }
+
+  /// Releases the pages of the section tagged `tag` from the process's memory (the bytes stay
+  /// valid; see ``MappedFile/release(_:)``): for sections read whole to check their structure
+  /// when few of their pages are needed afterwards.
+  func releasePages(of tag: IndexFileTag) {
+    if let range = sections[tag] { file.release(range) }
   }
 
   /// Whether the file has a section tagged `tag`.

@@ -54,6 +54,25 @@ final class MappedFile: @unchecked Sendable {
     self.bytes = UnsafeRawBufferPointer(start: address, count: size)
   }
 
+  /// Drops this process's mapping of the pages that hold `range` (rounded out to whole pages),
+  /// so that they stop counting towards its resident memory. The bytes stay valid: the mapping
+  /// is read-only and never written, so a later read maps the same bytes again from the file
+  /// (from the page cache when the kernel still holds them there).
+  ///
+  /// Opening a file reads sections whole to check them; releasing what was read keeps a large
+  /// index from becoming resident in every process that opens it, where a query then touches
+  /// a few of its pages.
+  func release(_ range: Range<Int>) {
+    guard let base = bytes.baseAddress, !range.isEmpty else { return }
+    let page = AnonymousMemory.pageSize
+    let start = (Int(bitPattern: base) + Swift.max(range.lowerBound, 0)) / page * page
+    let end = Int(bitPattern: base) + Swift.min(range.upperBound, bytes.count)
+    let mappingEnd = AnonymousMemory.roundedUp(Int(bitPattern: base) + bytes.count, to: page)
+    let length = Swift.min(AnonymousMemory.roundedUp(end, to: page), mappingEnd) - start
+    guard length > 0, let address = UnsafeMutableRawPointer(bitPattern: start) else { return }
+    _ = madvise(address, length, MADV_DONTNEED)
+  }
+
   deinit {
     if let base = bytes.baseAddress {
       munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)

@@ -162,6 +162,11 @@ extension PaperIndex {
     } catch let error as LinearAlgebraError {
       throw corrupt("its TF-IDF matrix is inconsistent (\(error))")
     }
+    // The checks above read the vocabulary and the TF-IDF matrix whole, the largest sections
+    // but one; a query reads a few of their pages. Mapped again when they are read.
+    for tag in [Section.termBytes, Section.termOffsets, Section.tfidfIndices, Section.tfidfValues] {
+      file.releasePages(of: tag)
+    }
 
     let configuration = metadata.configuration
     let analyzer: Analyzer
