@@ -154,6 +154,48 @@ struct LinearAlgebraTests {
     }
   }
 
+  @Test("validation by blocks on every core reports every block once, in order, and the first bad row")
+  func blockValidation() throws {
+    let good = try randomSparse(rows: 600, columns: 300, density: 0.1, seed: 41)
+    let offsets = good.offsets.array, indices = good.indices.array
+    let values = good.storedValues.array
+    func matrix(indices: [Int32], values: [Float]) throws -> SparseMatrix {
+      try SparseMatrix(
+        rows: 600, columns: 300, offsets: Storage(offsets), indices: Storage(indices),
+        values: Storage(values), validate: false)
+    }
+    for block in [1, 1_000, 5_000, indices.count] {
+      var blocks: [Range<Int>] = []
+      try good.validate(block: block) { blocks.append($0) }
+      #expect(blocks.first?.lowerBound == 0 && blocks.last?.upperBound == indices.count)
+      #expect(zip(blocks, blocks.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+      #expect(blocks.allSatisfy { !$0.isEmpty })
+    }
+    // A repeated column in every fifth row from 200 on, and a later infinite value: wherever
+    // a block's rows are split between cores, both parts hold defects; the first is named.
+    var broken = indices, brokenValues = values
+    for row in stride(from: 200, to: 600, by: 5) {
+      let start = Int(offsets[row])
+      broken[start + 1] = broken[start]  // a repeated column
+    }
+    brokenValues[Int(offsets[580])] = .infinity
+    for block in [1, 1_000, 5_000, indices.count] {
+      var checked = 0
+      do {
+        try matrix(indices: broken, values: brokenValues).validate(block: block) {
+          checked = $0.upperBound
+        }
+        Issue.record("the defects were not found with blocks of \(block)")
+      } catch let error as LinearAlgebraError {
+        #expect("\(error)".contains("row 200"), "blocks of \(block): \(error)")
+        #expect(checked <= Int(offsets[200]), "blocks of \(block)")
+      }
+    }
+    #expect(throws: LinearAlgebraError.self) {
+      try matrix(indices: indices, values: brokenValues).validate(block: 1_000)
+    }
+  }
+
   /// An intermediate offset past the non-zeros used to be read through before the decrease
   /// after it was noticed: out of bounds, a trap in debug builds and a wild read otherwise.
   @Test("a row offset beyond the non-zeros is rejected before anything is read",

@@ -158,15 +158,19 @@ extension PaperIndex {
       tfidf = try SparseMatrix(
         rows: n, columns: terms, offsets: try file.storage(Section.tfidfOffsets, as: Int64.self),
         indices: try file.storage(Section.tfidfIndices, as: Int32.self),
-        values: try file.storage(Section.tfidfValues, as: Float.self), validate: true)
+        values: try file.storage(Section.tfidfValues, as: Float.self), validate: false)
+      // The check reads the matrix whole, block by block; a query reads a few of its pages,
+      // so each block's pages are released once checked (mapped again when they are read).
+      try tfidf.validate { entries in
+        file.releasePages(of: Section.tfidfIndices, elements: entries, as: Int32.self)
+        file.releasePages(of: Section.tfidfValues, elements: entries, as: Float.self)
+      }
     } catch let error as LinearAlgebraError {
       throw corrupt("its TF-IDF matrix is inconsistent (\(error))")
     }
-    // The checks above read the vocabulary and the TF-IDF matrix whole, the largest sections
-    // but one; a query reads a few of their pages. Mapped again when they are read.
-    for tag in [Section.termBytes, Section.termOffsets, Section.tfidfIndices, Section.tfidfValues] {
-      file.releasePages(of: tag)
-    }
+    // The same for the vocabulary, whose order was checked above.
+    file.releasePages(of: Section.termBytes)
+    file.releasePages(of: Section.termOffsets)
 
     let configuration = metadata.configuration
     let analyzer: Analyzer

@@ -51,7 +51,14 @@ public struct SparseMatrix: Sendable {
   }
 
   /// Checks every structural invariant. Used for user-supplied arrays and index files.
-  func validate() throws {
+  ///
+  /// The offsets are checked first, then the entries `block` or a little more of them at a
+  /// time (whole rows), each block's rows on every core; `checked` is called with each
+  /// block's range of entries once they passed, in order (an index file releases their pages
+  /// there). The error names the first bad row of the first block that has one.
+  func validate(
+    block: Int = SparseMatrix.validationBlock, checked: (Range<Int>) -> Void = { _ in }
+  ) throws {
     func fail(_ message: String) -> LinearAlgebraError { .malformedSparseMatrix(message) }
     guard rows >= 0, columns >= 0, columns <= Int(Int32.max) else {
       throw fail("invalid shape \(rows) × \(columns)")
@@ -71,19 +78,55 @@ public struct SparseMatrix: Sendable {
       guard end <= Int64(indices.count) else {
         throw fail("row \(row) ends at offset \(end), past the \(indices.count) non-zeros")
       }
-      var previous: Int32 = -1
-      for position in Int(start)..<Int(end) {
-        let column = indices[position]
-        guard column > previous, Int(column) < columns else {
-          throw fail("column index \(column) out of order or range in row \(row)")
+    }
+    let offsets = self.offsets.buffer, indices = self.indices.buffer
+    let values = storedValues.buffer, columns = self.columns
+    /// The message for the first bad row of `rows`, or nil.
+    func firstProblem(in rows: Range<Int>) -> String? {
+      for row in rows {
+        var previous: Int32 = -1
+        for position in Int(offsets[row])..<Int(offsets[row + 1]) {
+          let column = indices[position]
+          guard column > previous, Int(column) < columns else {
+            return "column index \(column) out of order or range in row \(row)"
+          }
+          guard values[position].isFinite else {
+            return "non-finite value in row \(row), column \(column)"
+          }
+          previous = column
         }
-        guard storedValues[position].isFinite else {
-          throw fail("non-finite value in row \(row), column \(column)")
-        }
-        previous = column
       }
+      return nil
+    }
+    var first = 0
+    while first < rows {
+      // The block's end: the first row whose offset reaches a block's worth of entries.
+      let limit = offsets[first] + Int64(Swift.max(block, 1))
+      var low = first + 1, high = rows
+      while low < high {
+        let middle = (low + high) / 2
+        if offsets[middle] < limit { low = middle + 1 } else { high = middle }
+      }
+      let block = first..<low
+      let entries = Int(offsets[block.upperBound] - offsets[block.lowerBound])
+      let tasks = entries < 1 << 12 ? 1 : processorCount
+      var problems = [String?](repeating: nil, count: tasks)
+      problems.withUnsafeMutableBufferPointer { problems in
+        let output = UnsafeSendable(problems)
+        parallelForEach(chunks: tasks) { task in
+          let part = chunkRange(task, of: tasks, count: block.count)
+          output.value[task] = firstProblem(
+            in: (block.lowerBound + part.lowerBound)..<(block.lowerBound + part.upperBound))
+        }
+      }
+      if let problem = problems.lazy.compactMap({ $0 }).first { throw fail(problem) }
+      checked(Int(offsets[block.lowerBound])..<Int(offsets[block.upperBound]))
+      first = block.upperBound
     }
   }
+
+  /// Entries checked per block by ``validate(checked:)``: 64 MiB of column indices.
+  static let validationBlock = 16 << 20
 
   /// The number of stored (non-zero) entries.
   public var nonzeroCount: Int { indices.count }
