@@ -11,6 +11,21 @@ struct SymmetricNeighborsTests {
   static let vectors = clusteredUnitVectors(
     count: 1_700, dimensions: 24, clusters: 30, noise: 1.0, seed: 21)
 
+  @Test("a neighbor is eight bytes and encodes its position and score under their names")
+  func neighborLayout() throws {
+    #expect(MemoryLayout<Neighbor>.stride == 8)
+    var neighbor = Neighbor(position: 2_000_000_000, score: 0.5)
+    #expect(neighbor.position == 2_000_000_000)
+    neighbor.position = 7
+    let json = String(decoding: try JSONEncoder().encode(neighbor), as: UTF8.self)
+    #expect(json.contains(#""position":7"#) && json.contains(#""score":0.5"#))
+    #expect(try JSONDecoder().decode(Neighbor.self, from: Data(json.utf8)) == neighbor)
+    // A position no index can hold is a decoding error, not a trap.
+    #expect(throws: DecodingError.self) {
+      try JSONDecoder().decode(Neighbor.self, from: Data(#"{"position":3000000000,"score":1}"#.utf8))
+    }
+  }
+
   @Test("every row's list equals its own exact search", arguments: [1, 10, 100])
   func matchesSearch(count: Int) {
     let index = ExactNeighborIndex(Self.vectors)
