@@ -431,6 +431,30 @@ struct IndexFileRoundTripTests {
     #endif
   }
 
+  @Test("storage in a mapped file lets go of its pages and still reads the same; heap storage keeps its own")
+  func storageRelease() throws {
+    let directory = try TemporaryDirectory()
+    let url = directory.file("floats.bin")
+    let page = AnonymousMemory.pageSize
+    let floats = (0..<(40 * page)).map { Float($0) * 0.5 }  // 40 pages of floats = 160 pages
+    try floats.withUnsafeBytes { try Data($0).write(to: url) }
+    let file = try MappedFile(path: url.path)
+    // The second half of the file, as a section would be viewed.
+    let half = floats.count / 2
+    let base = file.bytes.baseAddress!.assumingMemoryBound(to: Float.self) + half
+    let mapped = Storage(viewing: base, count: half, owner: file)
+    #expect(mismatches(file.bytes, floats.withUnsafeBytes { Array($0) }) == 0)
+    #if os(Linux)
+    let before = residentKilobytes(of: file)
+    mapped.releasePagesIfMapped()
+    #expect(before - residentKilobytes(of: file) >= half * 4 / 1_024)
+    #endif
+    #expect(mismatches(mapped.buffer, floats[half...]) == 0)
+    let heap = Storage(floats)
+    heap.releasePagesIfMapped()
+    #expect(mismatches(heap.buffer, floats) == 0)
+  }
+
   @Test("many tasks read one reader concurrently")
   func concurrentReads() async throws {
     let directory = try TemporaryDirectory()

@@ -54,6 +54,9 @@ extension PaperIndex {
       alpha >= 1 ? count : min(max(candidates ?? Self.candidateCount(for: count), count), n)
     // The re-ranking ranks the candidates again, so their lists need no order of their own.
     let lists = lsaNeighbors(count: candidates, exact: exact, ordered: alpha >= 1)
+    // The IVF's copy of the embeddings (as large as them) is not read again: when it lives in
+    // an index file, its pages need not stay in this process while the TF-IDF rows come in.
+    approximateIndex?.listVectors.storage.releasePagesIfMapped()
     if alpha >= 1 { return NeighborGraph(lists, k: count) }
     // Re-rank each row's candidates by α·LSA + (1−α)·TF-IDF cosine.
     var positions = [Int32](repeating: -1, count: n * count)

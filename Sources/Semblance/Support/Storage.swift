@@ -81,6 +81,18 @@ final class Storage<Element: BitwiseCopyable>: @unchecked Sendable {
   /// A fresh array copy of the elements.
   var array: [Element] { Array(buffer) }
 
+  /// Drops the process's mapping of the elements' pages when they live in a mapped index
+  /// file (``MappedFile/release(_:)``): the elements stay valid and are mapped again from
+  /// the file when read. Does nothing for memory this process allocated, whose pages hold
+  /// the only copy.
+  func releasePagesIfMapped() {
+    guard let file = owner as? MappedFile, let base = buffer.baseAddress,
+      let fileBase = file.bytes.baseAddress
+    else { return }
+    let start = UnsafeRawPointer(base) - fileBase
+    file.release(start..<start + buffer.count * MemoryLayout<Element>.stride)
+  }
+
   /// The raw bytes of the elements, for writing to a file.
   var rawBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(buffer) }
 }
