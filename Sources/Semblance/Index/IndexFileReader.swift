@@ -183,22 +183,6 @@ struct IndexFileReader: Sendable {
     return crc
   }
 
-  /// Releases the pages of the section tagged `tag` from the process's memory (the bytes stay
-  /// valid; see ``MappedFile/release(_:)``): for sections read whole to check their structure
-  /// when few of their pages are needed afterwards.
-  func releasePages(of tag: IndexFileTag) {
-    if let range = sections[tag] { file.release(range) }
-  }
-
-  /// Releases the pages that hold `elements` of the section tagged `tag`, read as elements
-  /// of `T` (see ``releasePages(of:)``).
-  func releasePages<T>(of tag: IndexFileTag, elements: Range<Int>, as type: T.Type) {
-    guard let range = sections[tag] else { return }
-    let stride = MemoryLayout<T>.stride
-    let start = range.lowerBound + elements.lowerBound * stride
-    file.release(start..<Swift.min(range.lowerBound + elements.upperBound * stride, range.upperBound))
-  }
-
   /// Whether the file has a section tagged `tag`.
   func contains(_ tag: IndexFileTag) -> Bool {
     sections[tag] != nil

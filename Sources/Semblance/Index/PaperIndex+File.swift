@@ -162,15 +162,15 @@ extension PaperIndex {
       // The check reads the matrix whole, block by block; a query reads a few of its pages,
       // so each block's pages are released once checked (mapped again when they are read).
       try tfidf.validate { entries in
-        file.releasePages(of: Section.tfidfIndices, elements: entries, as: Int32.self)
-        file.releasePages(of: Section.tfidfValues, elements: entries, as: Float.self)
+        tfidf.indices.releasePagesIfMapped(entries)
+        tfidf.storedValues.releasePagesIfMapped(entries)
       }
     } catch let error as LinearAlgebraError {
       throw corrupt("its TF-IDF matrix is inconsistent (\(error))")
     }
     // The same for the vocabulary, whose order was checked above.
-    file.releasePages(of: Section.termBytes)
-    file.releasePages(of: Section.termOffsets)
+    vocabulary.bytes.releasePagesIfMapped()
+    vocabulary.offsets.releasePagesIfMapped()
 
     let configuration = metadata.configuration
     let analyzer: Analyzer

@@ -125,7 +125,7 @@ public struct SparseMatrix: Sendable {
     }
   }
 
-  /// Entries checked per block by ``validate(checked:)``: 64 MiB of column indices.
+  /// Entries checked per block by ``validate(block:checked:)``: 64 MiB of column indices.
   static let validationBlock = 16 << 20
 
   /// The number of stored (non-zero) entries.

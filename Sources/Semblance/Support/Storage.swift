@@ -81,16 +81,18 @@ final class Storage<Element: BitwiseCopyable>: @unchecked Sendable {
   /// A fresh array copy of the elements.
   var array: [Element] { Array(buffer) }
 
-  /// Drops the process's mapping of the elements' pages when they live in a mapped index
-  /// file (``MappedFile/release(_:)``): the elements stay valid and are mapped again from
-  /// the file when read. Does nothing for memory this process allocated, whose pages hold
-  /// the only copy.
-  func releasePagesIfMapped() {
+  /// Drops the process's mapping of the pages that hold `elements` (all of them by default)
+  /// when they live in a mapped index file (``MappedFile/release(_:)``): the elements stay
+  /// valid and are mapped again from the file when read. Does nothing for memory this
+  /// process allocated, whose pages hold the only copy.
+  func releasePagesIfMapped(_ elements: Range<Int>? = nil) {
     guard let file = owner as? MappedFile, let base = buffer.baseAddress,
       let fileBase = file.bytes.baseAddress
     else { return }
+    let elements = (elements ?? 0..<count).clamped(to: 0..<count)
+    let stride = MemoryLayout<Element>.stride
     let start = UnsafeRawPointer(base) - fileBase
-    file.release(start..<start + buffer.count * MemoryLayout<Element>.stride)
+    file.release((start + elements.lowerBound * stride)..<(start + elements.upperBound * stride))
   }
 
   /// The raw bytes of the elements, for writing to a file.
