@@ -74,8 +74,24 @@ struct IndexFileWriter {
   /// Adds a section holding the elements of `storage`, which is kept by reference, not copied.
   ///
   /// Appending the same tag twice is a programming error and traps.
+  ///
+  /// Elements that live in a mapped index file (an index loaded and then grown or written
+  /// again) are copied a piece at a time, each piece's pages released once copied, so that
+  /// writing does not leave the whole source file resident.
   mutating func append<T: BitwiseCopyable>(_ tag: IndexFileTag, _ storage: Storage<T>) {
-    appendSection(tag, Payload(owner: storage, bytes: SectionBytes(storage.rawBytes)))
+    guard storage.isMapped, let base = storage.rawBytes.baseAddress else {
+      appendSection(tag, Payload(owner: storage, bytes: SectionBytes(storage.rawBytes)))
+      return
+    }
+    let source = UnsafeSendable(base)
+    appendSection(
+      tag,
+      Payload(
+        owner: storage,
+        bytes: SectionBytes(count: storage.rawBytes.count) { range, destination in
+          destination.copyMemory(from: source.value + range.lowerBound, byteCount: range.count)
+          storage.releasePagesIfMapped(bytes: range)
+        }))
   }
 
   /// Adds a section of `byteCount` bytes that are never held whole: `generate(range,

@@ -40,14 +40,46 @@ extension PaperIndex {
         throw IndexUpdateError.duplicateIDInBatch(id: paper.id, first: first, second: offset)
       }
     }
+    // Projecting the papers reads much of V, and each copy below reads an array whole: when
+    // they live in an index file, their pages are released after each step, so that the
+    // source file never becomes resident beside the grown arrays.
+    func released<T>(_ value: T) -> T {
+      releaseMappedPages()
+      return value
+    }
     let rows = vectorizer.transform(papers)
-    let embedded = svd.transform(rows).normalizedRows()
+    let embedded = released(svd.transform(rows).normalizedRows())
     return PaperIndex(
       configuration: configuration, vectorizer: vectorizer, svd: svd,
-      embeddings: embeddings.appendingRows(of: embedded), tfidf: tfidf.appendingRows(of: rows),
-      ids: ids.appending(contentsOf: papers.lazy.map(\.id)),
-      titles: titles.appending(contentsOf: papers.lazy.map(\.title)),
+      embeddings: released(embeddings.appendingRows(of: embedded)),
+      tfidf: released(tfidf.appendingRows(of: rows)),
+      ids: released(ids.appending(contentsOf: papers.lazy.map(\.id))),
+      titles: released(titles.appending(contentsOf: papers.lazy.map(\.title))),
       foldedInCount: foldedInCount + papers.count,
-      approximateIndex: approximateIndex?.adding(embedded))
+      approximateIndex: released(approximateIndex?.adding(embedded)))
+  }
+}
+
+extension PaperIndex {
+  /// Releases the pages of every array that lives in a mapped index file
+  /// (`Storage.releasePagesIfMapped`): they stay valid, and are mapped again when read.
+  func releaseMappedPages() {
+    for storage in [
+      embeddings.storage, tfidf.storedValues, vectorizer.idfStorage, svd.components.storage,
+    ] {
+      storage.releasePagesIfMapped()
+    }
+    tfidf.offsets.releasePagesIfMapped()
+    tfidf.indices.releasePagesIfMapped()
+    for table in [ids, titles, vectorizer.vocabulary.terms] {
+      table.bytes.releasePagesIfMapped()
+      table.offsets.releasePagesIfMapped()
+    }
+    if let ivf = approximateIndex {
+      ivf.centroids.storage.releasePagesIfMapped()
+      ivf.listVectors.storage.releasePagesIfMapped()
+      ivf.listOffsets.releasePagesIfMapped()
+      ivf.rowIDs.releasePagesIfMapped()
+    }
   }
 }

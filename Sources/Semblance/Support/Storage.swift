@@ -86,14 +86,23 @@ final class Storage<Element: BitwiseCopyable>: @unchecked Sendable {
   /// valid and are mapped again from the file when read. Does nothing for memory this
   /// process allocated, whose pages hold the only copy.
   func releasePagesIfMapped(_ elements: Range<Int>? = nil) {
+    let stride = MemoryLayout<Element>.stride
+    let elements = (elements ?? 0..<count).clamped(to: 0..<count)
+    releasePagesIfMapped(bytes: (elements.lowerBound * stride)..<(elements.upperBound * stride))
+  }
+
+  /// ``releasePagesIfMapped(_:)`` for a range of the elements' bytes.
+  func releasePagesIfMapped(bytes: Range<Int>) {
     guard let file = owner as? MappedFile, let base = buffer.baseAddress,
       let fileBase = file.bytes.baseAddress
     else { return }
-    let elements = (elements ?? 0..<count).clamped(to: 0..<count)
-    let stride = MemoryLayout<Element>.stride
+    let bytes = bytes.clamped(to: 0..<rawBytes.count)
     let start = UnsafeRawPointer(base) - fileBase
-    file.release((start + elements.lowerBound * stride)..<(start + elements.upperBound * stride))
+    file.release((start + bytes.lowerBound)..<(start + bytes.upperBound))
   }
+
+  /// Whether the elements live in a mapped index file.
+  var isMapped: Bool { owner is MappedFile }
 
   /// The raw bytes of the elements, for writing to a file.
   var rawBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(buffer) }
