@@ -148,6 +148,11 @@ struct PaperIndexTests {
     }
     #expect(try loaded.search("graph neural networks", count: 5) == Self.index.search("graph neural networks", count: 5))
     #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["seed.idx"])
+    // Written again from the mapping (its arrays copied a piece at a time, their pages
+    // released as they go): the same bytes.
+    let again = directory.appendingPathComponent("again.idx")
+    try loaded.write(to: again)
+    #expect(try Data(contentsOf: again) == Data(contentsOf: url))
   }
 
   @Test func queryErrorsAreTyped() throws {
