@@ -68,13 +68,14 @@ extension IVFNeighborIndex {
     let grouped = groupedByList(probes, stride: p, ranks: 0..<p, skipping: needsMore)
     probes = []
 
-    var heaps = [TopK](repeating: TopK(capacity: count), count: q)
+    let selectors = SelectorTable(rows: q, capacity: count)
+    defer { selectors.deallocate() }
     scanLists(
       rows, in: vectors, listStarts: grouped.listStarts, listQueries: grouped.queries,
-      heapOfEntry: { Int(grouped.queries[$0]) }, heaps: &heaps, exclusions: exclusions,
-      isEligible: isEligible, threading: threading)
+      selectorOfEntry: { Int(grouped.queries[$0]) }, selectors: selectors,
+      exclusions: exclusions, isEligible: isEligible, threading: threading)
 
-    var results = heaps.map { ordered ? $0.sorted() : $0.unordered() }
+    var results = selectors.lists(ordered: ordered)
     for query in 0..<q where needsMore[query] {
       let exclusion = exclusions[query]
       results[query] = search(
@@ -116,10 +117,12 @@ extension IVFNeighborIndex {
   /// and of members, the top-k selection fused into each tile's scores.
   ///
   /// Entries `listStarts[l]..<listStarts[l + 1]` of `listQueries` are the queries (indices
-  /// into `rows`) that probe list `l`; entry `e`'s scores go into `heaps[heapOfEntry(e)]`.
+  /// into `rows`) that probe list `l`; entry `e`'s scores go to row `selectorOfEntry(e)` of
+  /// `selectors`, flat storage in which an offer is one comparison and a store, where an
+  /// array of `TopK` values checked the uniqueness of two arrays at every offer.
   func scanLists(
     _ rows: [Int], in vectors: DenseMatrix, listStarts: [Int], listQueries: [Int32],
-    heapOfEntry: (Int) -> Int, heaps: inout [TopK], exclusions: [Int],
+    selectorOfEntry: (Int) -> Int, selectors: SelectorTable, exclusions: [Int],
     isEligible: ((Int) -> Bool)?, threading: BLAS.Threading
   ) {
     let d = dimensions
@@ -129,33 +132,33 @@ extension IVFNeighborIndex {
     var tileScores = [Float](repeating: 0, count: queryTile * listTile)
     tileQueries.withUnsafeMutableBufferPointer { tileQueries in
       tileScores.withUnsafeMutableBufferPointer { tileScores in
-        heaps.withUnsafeMutableBufferPointer { heaps in
-          for list in 0..<listCount {
-            let members = listRange(list)
-            let probing = listStarts[list]..<listStarts[list + 1]
-            if members.isEmpty || probing.isEmpty { continue }
-            for tileStart in stride(from: probing.lowerBound, to: probing.upperBound, by: queryTile) {
-              let tq = min(queryTile, probing.upperBound - tileStart)
+        for list in 0..<listCount {
+          let members = listRange(list)
+          let probing = listStarts[list]..<listStarts[list + 1]
+          if members.isEmpty || probing.isEmpty { continue }
+          for tileStart in stride(from: probing.lowerBound, to: probing.upperBound, by: queryTile) {
+            let tq = min(queryTile, probing.upperBound - tileStart)
+            for t in 0..<tq {
+              let row = rows[Int(listQueries[tileStart + t])]
+              (tileQueries.baseAddress! + t * d).update(
+                from: vectors.baseAddress + row * d, count: d)
+            }
+            for rowStart in stride(from: members.lowerBound, to: members.upperBound, by: listTile) {
+              let tr = min(listTile, members.upperBound - rowStart)
+              BLAS.sgemm(
+                .none, .transposed, m: tq, n: tr, k: d,
+                a: tileQueries.baseAddress!, lda: d,
+                b: listVectors.baseAddress + rowStart * d, ldb: d,
+                c: tileScores.baseAddress!, ldc: tr, threading: threading)
+              let ids = rowIDs.buffer.baseAddress! + rowStart
               for t in 0..<tq {
-                let row = rows[Int(listQueries[tileStart + t])]
-                (tileQueries.baseAddress! + t * d).update(
-                  from: vectors.baseAddress + row * d, count: d)
-              }
-              for rowStart in stride(from: members.lowerBound, to: members.upperBound, by: listTile) {
-                let tr = min(listTile, members.upperBound - rowStart)
-                BLAS.sgemm(
-                  .none, .transposed, m: tq, n: tr, k: d,
-                  a: tileQueries.baseAddress!, lda: d,
-                  b: listVectors.baseAddress + rowStart * d, ldb: d,
-                  c: tileScores.baseAddress!, ldc: tr, threading: threading)
-                let ids = rowIDs.buffer.baseAddress! + rowStart
-                for t in 0..<tq {
-                  let query = Int(listQueries[tileStart + t])
-                  ExactNeighborIndex.scan(
-                    UnsafeBufferPointer(rebasing: tileScores[(t * tr)..<(t * tr + tr)]),
-                    into: &heaps[heapOfEntry(tileStart + t)], excluding: exclusions[query],
-                    isEligible: isEligible, candidate: { Int(ids[$0]) })
-                }
+                let query = Int(listQueries[tileStart + t])
+                var selector = SelectorTable.Row(
+                  table: selectors, row: selectorOfEntry(tileStart + t))
+                ExactNeighborIndex.scan(
+                  UnsafeBufferPointer(rebasing: tileScores[(t * tr)..<(t * tr + tr)]),
+                  into: &selector, excluding: exclusions[query],
+                  isEligible: isEligible, candidate: { Int(ids[$0]) })
               }
             }
           }

@@ -94,17 +94,19 @@ extension IVFNeighborIndex {
           probes: &order, needsMore: &needsMore, threading: tasks > 1 ? .single : .shared)
         // Entry e, query i at rank r, goes into heap i · width + r − first.
         let grouped = index.groupedByList(order, stride: ranks, ranks: first..<ranks)
-        var heaps = [TopK](repeating: TopK(capacity: count), count: q * width)
+        let selectors = SelectorTable(rows: q * width, capacity: count)
+        defer { selectors.deallocate() }
         index.scanLists(
           shareRows, in: vectors, listStarts: grouped.listStarts, listQueries: grouped.queries,
-          heapOfEntry: { Int(grouped.queries[$0]) * width + Int(grouped.ranks[$0]) - first },
-          heaps: &heaps, exclusions: shareRows, isEligible: isEligible,
+          selectorOfEntry: { Int(grouped.queries[$0]) * width + Int(grouped.ranks[$0]) - first },
+          selectors: selectors, exclusions: shareRows, isEligible: isEligible,
           threading: tasks > 1 ? .single : .shared)
         let newProbes = (0..<q).map { query in
           Array(order[(query * ranks + first)..<(query * ranks + ranks)])
         }
+        let lists = selectors.lists(ordered: true)
         let newBuckets = (0..<q).map { query in
-          (0..<width).map { heaps[query * width + $0].sorted() }
+          Array(lists[(query * width)..<(query * width + width)])
         }
         return (newProbes, newBuckets)
       }

@@ -89,6 +89,17 @@ struct SelectorTable {
 }
 
 extension SelectorTable {
+  /// Every row's best `capacity` pairs (fewer when fewer were offered): best first, or in no
+  /// particular order (the same for the same offers) when `ordered` is false.
+  func lists(ordered: Bool) -> [[Neighbor]] {
+    var kept = TopK(capacity: capacity)
+    return (0..<rows).map { row in
+      kept.removeAll()
+      forEachBuffered(row: row) { kept.insert($0, $1) }
+      return ordered ? kept.sorted() : kept.unordered()
+    }
+  }
+
   /// One row of the table as a selector, for `ExactNeighborIndex.scan`.
   struct Row: TopKSelector {
     let table: SelectorTable
