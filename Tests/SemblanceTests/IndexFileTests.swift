@@ -414,7 +414,8 @@ struct IndexFileRoundTripTests {
     let ranges = [0..<bytes.count, 5..<bytes.count - 7, page..<3 * page + 1, 10..<10, 0..<1, 3..<60]
     for range in ranges {
       // Pieces of 7 bytes only for short ranges: each piece is a system call.
-      for piece in [7, 4_096, 5_000, 3 * page + 17, bytes.count] where piece > 7 || range.count < 100 {
+      let pieces = [7, 4_096, 5_000, 3 * page + 17, bytes.count]
+      for piece in pieces where piece > 7 || range.count < 100 {
         let expected = CRC32.checksum(Array(bytes[range]))
         #expect(
           IndexFileReader.checksum(of: range, in: file, piece: piece) == expected,
@@ -431,7 +432,9 @@ struct IndexFileRoundTripTests {
     #endif
   }
 
-  @Test("storage in a mapped file lets go of its pages and still reads the same; heap storage keeps its own")
+  @Test(
+    "storage in a mapped file lets go of its pages and still reads the same; heap storage keeps its own"
+  )
   func storageRelease() throws {
     let directory = try TemporaryDirectory()
     let url = directory.file("floats.bin")

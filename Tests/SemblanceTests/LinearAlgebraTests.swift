@@ -154,7 +154,8 @@ struct LinearAlgebraTests {
     }
   }
 
-  @Test("validation by blocks on every core reports every block once, in order, and the first bad row")
+  @Test(
+    "validation by blocks on every core reports every block once, in order, and the first bad row")
   func blockValidation() throws {
     let good = try randomSparse(rows: 600, columns: 300, density: 0.1, seed: 41)
     let offsets = good.offsets.array, indices = good.indices.array

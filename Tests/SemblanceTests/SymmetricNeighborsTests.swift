@@ -22,7 +22,8 @@ struct SymmetricNeighborsTests {
     #expect(try JSONDecoder().decode(Neighbor.self, from: Data(json.utf8)) == neighbor)
     // A position no index can hold is a decoding error, not a trap.
     #expect(throws: DecodingError.self) {
-      try JSONDecoder().decode(Neighbor.self, from: Data(#"{"position":3000000000,"score":1}"#.utf8))
+      let tooFar = Data(#"{"position":3000000000,"score":1}"#.utf8)
+      return try JSONDecoder().decode(Neighbor.self, from: tooFar)
     }
   }
 
