@@ -92,7 +92,7 @@ extension IVFNeighborIndex {
         index.chooseProbes(
           shareRows, in: vectors, nprobe: ranks, count: count, exclusions: shareRows,
           probes: &order, needsMore: &needsMore, threading: tasks > 1 ? .single : .shared)
-        // Entry e, query i at rank r, goes into heap i · width + r − first.
+        // Entry e, query i at rank r, goes into selector i · width + r − first.
         let grouped = index.groupedByList(order, stride: ranks, ranks: first..<ranks)
         let selectors = SelectorTable(rows: q * width, capacity: count)
         defer { selectors.deallocate() }
