@@ -128,13 +128,23 @@ final class PageReserve: @unchecked Sendable {
   private var regions: [(base: UnsafeMutableRawPointer, byteCount: Int)] = []
   private var reserved = 0
   private var reused = 0
+  /// The most bytes the list may hold, set by the outermost scope.
+  private var limit = Int.max
 
   init() {}
 
   /// Runs `body` with released large mappings kept for the next ones; unmaps what is left
   /// when the outermost call returns.
-  func withReuse<R>(_ body: () throws -> R) rethrows -> R {
-    lock.withLock { scopes += 1 }
+  ///
+  /// - Parameter limit: the most bytes to keep on the list at once (the outermost scope's
+  ///   applies): what the mappings still to come inside the scope can take. Pages released
+  ///   beyond it go straight back to the kernel, where kept they would only be resident
+  ///   until the scope ends.
+  func withReuse<R>(keepingAtMost limit: Int = .max, _ body: () throws -> R) rethrows -> R {
+    lock.withLock {
+      if scopes == 0 { self.limit = max(0, limit) }
+      scopes += 1
+    }
     defer {
       let leftover: [(base: UnsafeMutableRawPointer, byteCount: Int)] = lock.withLock {
         scopes -= 1
@@ -142,6 +152,7 @@ final class PageReserve: @unchecked Sendable {
         defer {
           regions = []
           reserved = 0
+          self.limit = .max
         }
         return regions
       }
@@ -192,14 +203,20 @@ final class PageReserve: @unchecked Sendable {
   /// Puts a mapping on the list inside a scope, or unmaps it: one made by
   /// ``map(_:hugePages:)``, or any other page-aligned anonymous mapping of whole pages that
   /// its caller gives up.
+  ///
+  /// Beyond the scope's limit, only the first pages that fit are kept and the rest unmapped.
   func release(_ base: UnsafeMutableRawPointer, byteCount: Int) {
-    let kept = lock.withLock {
-      guard scopes > 0 else { return false }
-      regions.append((base, byteCount))
-      reserved += byteCount
-      return true
+    let kept = lock.withLock { () -> Int in
+      guard scopes > 0 else { return 0 }
+      let room = max(0, limit - reserved) / AnonymousMemory.pageSize * AnonymousMemory.pageSize
+      let kept = min(byteCount, room)
+      if kept > 0 {
+        regions.append((base, kept))
+        reserved += kept
+      }
+      return kept
     }
-    if !kept { munmap(base, byteCount) }
+    if kept < byteCount { munmap(base + kept, byteCount - kept) }
   }
   #endif
 

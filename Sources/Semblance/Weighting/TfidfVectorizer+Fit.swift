@@ -277,7 +277,13 @@ extension TfidfVectorizer {
       guard entries * MemoryLayout<Int32>.stride >= Storage<Int32>.mappedMinimum else {
         return try weighAll()
       }
-      return try PageReserve.shared.withReuse { try weighAll() }
+      // The reserve keeps no more than the matrix's column indices and values can take: the
+      // counting tables freed before it come to more (780 MB against at most 528 MB at
+      // 300,000 papers), and the rest would stay resident until the matrix is built, at the
+      // build's peak.
+      let matrixBound =
+        2 * AnonymousMemory.roundedUp(entries * MemoryLayout<Int32>.stride, to: PageReserve.granule)
+      return try PageReserve.shared.withReuse(keepingAtMost: matrixBound) { try weighAll() }
     }
 
     /// ``finish()``'s work.
