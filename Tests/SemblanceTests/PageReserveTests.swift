@@ -62,6 +62,36 @@ struct PageReserveTests {
     #endif
   }
 
+  @Test("a scope's limit keeps the pages that fit, unmaps the rest, and ends with the scope")
+  func limitKeepsWhatFits() {
+    #if os(Linux)
+    let reserve = PageReserve()
+    let megabyte = Self.megabyte
+    reserve.withReuse(keepingAtMost: 5 * megabyte) {
+      // Mapped together (so that none takes another's pages), then released one by one.
+      var pieces: [AnonymousMemory?] = [4, 4, 2].map {
+        AnonymousMemory(byteCount: $0 * megabyte, reserve: reserve)
+      }
+      pieces.forEach { Self.scribble($0!) }
+      pieces[0] = nil
+      #expect(reserve.statistics.reserved == 4 * megabyte)
+      pieces[1] = nil  // 1 MiB of it fits
+      #expect(reserve.statistics.reserved == 5 * megabyte)
+      reserve.withReuse(keepingAtMost: .max) {  // an inner scope keeps the outer limit
+        pieces[2] = nil
+        #expect(reserve.statistics.reserved == 5 * megabyte)
+      }
+      let taken = AnonymousMemory(byteCount: 6 * megabyte, reserve: reserve)
+      #expect(reserve.statistics == (reserved: 0, reused: 5 * megabyte))
+      #expect(Self.isZero(taken, count: taken.byteCount))
+    }
+    reserve.withReuse {
+      Self.releaseScribbled(megabytes: 8, to: reserve)
+      #expect(reserve.statistics.reserved == 8 * megabyte)
+    }
+    #endif
+  }
+
   @Test("a smaller mapping takes part of a region and leaves the rest on the list")
   func smallerMappingSplitsRegion() {
     #if os(Linux)
