@@ -101,9 +101,6 @@ final class Storage<Element: BitwiseCopyable>: @unchecked Sendable {
     file.release((start + bytes.lowerBound)..<(start + bytes.upperBound))
   }
 
-  /// Whether the elements live in a mapped index file.
-  var isMapped: Bool { owner is MappedFile }
-
   /// The raw bytes of the elements, for writing to a file.
   var rawBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(buffer) }
 }
