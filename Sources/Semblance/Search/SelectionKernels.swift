@@ -7,9 +7,11 @@ enum SelectionKernels {
   /// portable ones with `useVectorized(false)`.
   static var vectorized: Bool { semblance_vector_kernels() != 0 }
 
-  /// Forces the portable kernels (`false`: the selection loops, and the table-driven CRC-32
-  /// without carry-less folding), or restores the processor's choice (`true`). Both give the
-  /// same results, so switching while other threads run changes no answer.
+  /// Forces the portable kernels (`false`: the selection loops, the table-driven CRC-32
+  /// without carry-less folding, and gathers that round each multiplication and addition on
+  /// its own), or restores the processor's choice (`true`). Both give the same selections,
+  /// tokens and checksums; the gathers' sums can differ in the last bits, so a build that
+  /// runs while another thread switches may not match another build to the bit.
   static func useVectorized(_ enabled: Bool) {
     semblance_use_vector_kernels(enabled ? 1 : 0)
   }
