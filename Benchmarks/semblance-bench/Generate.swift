@@ -7,12 +7,12 @@ extension BenchCommand {
     static let configuration = CommandConfiguration(
       abstract: "Write a deterministic synthetic labelled corpus as JSON Lines.",
       discussion: """
-        Each line has id, title, abstract, label (the dominant topic) and categories (all of
-        the paper's topics, dominant first). The text mixes a dominant topic with one or two
-        minor topics over a shared pseudo-word vocabulary with Zipfian word frequencies, plus
-        English function words and punctuation. With --subtopics S, each topic has S subtopics
-        with their own two-word phrases (made of field words), a paper uses its subtopic's
-        phrases, and records gain a "subtopic" field; without it the output is what it always
+        Each line has id, title, abstract, label (the dominant topic) and categories (all of \
+        the paper's topics, dominant first). The text mixes a dominant topic with one or two \
+        minor topics over a shared pseudo-word vocabulary with Zipfian word frequencies, plus \
+        English function words and punctuation. With --subtopics S, each topic has S subtopics \
+        with their own two-word phrases (made of field words), a paper uses its subtopic's \
+        phrases, and records gain a "subtopic" field; without it the output is what it always \
         was. The same options give the same bytes.
         """)
 

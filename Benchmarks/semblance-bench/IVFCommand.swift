@@ -10,14 +10,14 @@ extension BenchCommand {
       abstract: "Build the IVF index of an index file's embeddings and measure it: build time "
         + "by part, the calibrated nprobe, recall@10 against exact search and all-pairs time.",
       discussion: """
-        Loads the embeddings of a `semblance index` file (its own IVF, if any, is ignored), or
-        makes --vectors N synthetic unit vectors in 128 dimensions around 1,000 random
-        centres with Gaussian noise of norm --noise (1.2 is easy, 1.6 hard for the IVF), and
-        builds an IVFNeighborIndex with the default configuration unless options change it,
-        and reports the time of training, filing and calibration. Recall@10 is measured
-        against exact search (brute-force SGEMM here, independent of the IVF code) on
-        --queries papers drawn with a seed other than calibration's, at the calibrated
-        nprobe and its neighbours. --all-pairs also compares the whole approximate kNN graph
+        Loads the embeddings of a `semblance index` file (its own IVF, if any, is ignored), or \
+        makes --vectors N synthetic unit vectors in 128 dimensions around 1,000 random \
+        centres with Gaussian noise of norm --noise (1.2 is easy, 1.6 hard for the IVF), and \
+        builds an IVFNeighborIndex with the default configuration unless options change it, \
+        and reports the time of training, filing and calibration. Recall@10 is measured \
+        against exact search (brute-force SGEMM here, independent of the IVF code) on \
+        --queries papers drawn with a seed other than calibration's, at the calibrated \
+        nprobe and its neighbours. --all-pairs also compares the whole approximate kNN graph \
         with the exact one (O(n²·d): about 140 s at 300,000 papers on 2 cores).
         """)
 

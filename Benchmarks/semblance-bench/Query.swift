@@ -8,10 +8,10 @@ extension BenchCommand {
     static let configuration = CommandConfiguration(
       abstract: "Time single related-paper and search queries inside a loaded index.",
       discussion: """
-        Loads INDEX (memory-mapped, checksums verified), warms up with a few queries, then
-        runs `related(toPosition:count:)` for evenly spaced papers and `search(_:count:)`
-        for their titles, one query at a time on one thread, and prints the p50, p90, p99
-        and maximum latency of each. This is the API-level latency a server embedding the
+        Loads INDEX (memory-mapped, checksums verified), warms up with a few queries, then \
+        runs `related(toPosition:count:)` for evenly spaced papers and `search(_:count:)` \
+        for their titles, one query at a time on one thread, and prints the p50, p90, p99 \
+        and maximum latency of each. This is the API-level latency a server embedding the \
         library would see.
 
           semblance-bench query --index arxiv.idx --queries 2000

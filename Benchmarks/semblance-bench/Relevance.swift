@@ -9,11 +9,11 @@ extension BenchCommand {
     static let configuration = CommandConfiguration(
       abstract: "Label agreement (P@k) of the LSA and hybrid rankings at several α, on one index.",
       discussion: """
-        Builds one index of a labelled corpus with the default configuration, then ranks every
-        paper's k most related papers with each α of --alphas (α = 1 is LSA alone), each
-        relevance feedback of --feedback and --feedback-weights (0 papers: none) and each LSA
-        candidate count of --candidates, exactly as neighbors(count:) and related(to:count:)
-        rank them, and prints P@k: the mean fraction of a paper's k results that share its
+        Builds one index of a labelled corpus with the default configuration, then ranks every \
+        paper's k most related papers with each α of --alphas (α = 1 is LSA alone), each \
+        relevance feedback of --feedback and --feedback-weights (0 papers: none) and each LSA \
+        candidate count of --candidates, exactly as neighbors(count:) and related(to:count:) \
+        rank them, and prints P@k: the mean fraction of a paper's k results that share its \
         "label". Every paper is a query.
         """)
 

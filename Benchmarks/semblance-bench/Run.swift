@@ -9,11 +9,11 @@ extension BenchCommand {
       abstract: "Time every stage of the pipeline on a corpus: read, analyze + TF-IDF, SVD, "
         + "all-pairs kNN, k-means, related-paper queries, index write and load.",
       discussion: """
-        Each stage reports its wall time, a throughput (MB/s of corpus for read and analyze,
-        GFLOP/s against the measured SGEMM peak for SVD and kNN, MB/s of index file for write
-        and load) and the process's peak and current resident memory right after it.
-        When every paper has a "label" field, it also reports label agreement (P@k) of the
-        LSA kNN graph and of the default hybrid ranking of related(toPosition:count:).
+        Each stage reports its wall time, a throughput (MB/s of corpus for read and analyze, \
+        GFLOP/s against the measured SGEMM peak for SVD and kNN, MB/s of index file for write \
+        and load) and the process's peak and current resident memory right after it. \
+        When every paper has a "label" field, it also reports label agreement (P@k) of the \
+        LSA kNN graph and of the default hybrid ranking of related(toPosition:count:). \
         With --repeat R, times are medians over R runs; memory and quality come from run 1.
         """)
 
