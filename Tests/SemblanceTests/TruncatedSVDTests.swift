@@ -219,6 +219,12 @@ struct TruncatedSVDTests {
       }
       // And the rounding is really there: not an exact product by another route.
       #expect(largestRatio > 1e-5)
+      // The power iterations write each product over its input: the same bits.
+      var inPlace = q
+      inPlace.withUnsafeMutableBufferPointer { inPlace in
+        product.apply(inPlace.baseAddress!, into: inPlace.baseAddress!)
+      }
+      #expect(mismatches(inPlace, y) == 0)
     }
   }
 

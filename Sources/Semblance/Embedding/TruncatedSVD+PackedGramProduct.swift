@@ -64,7 +64,9 @@ extension TruncatedSVD {
       }
     }
 
-    /// ``apply(_:into:)`` for n × width floats at `q` and at `y`.
+    /// ``apply(_:into:)`` for n × width floats at `q` and at `y`, which may be the same
+    /// floats: each panel of `q` is packed before that panel of `y` is written, and no panel
+    /// reads another's columns.
     func apply(_ q: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
       let n = matrix.rows
       let copyTasks = n < 4096 ? 1 : processorCount * 4
