@@ -437,8 +437,8 @@ extension TruncatedSVD {
         try orthonormalize(q, rows: n, width: width, passes: iteration == iterations ? 2 : 1)
       }
     }
-    // B Bᵀ = Qᵀ X Xᵀ Q = Zᵀ Z for Z = Xᵀ Q, once the last iterate's buffer is freed; it is
-    // symmetric by construction (one triangle, mirrored).
+    // B Bᵀ = Qᵀ X Xᵀ Q = Zᵀ Z for Z = Xᵀ Q, once the product's packed panels are freed; it
+    // is symmetric by construction (one triangle, mirrored).
     var gram = termGram(transpose: xt!, qMemory!.pointer(to: Float.self), width: width)
     if formingComponents { xt = nil }
     let eigen = try topEigenpairs(&gram, order: width, count: k)
