@@ -61,25 +61,12 @@ extension PaperIndex {
 }
 
 extension PaperIndex {
-  /// Releases the pages of every array that lives in a mapped index file
-  /// (`Storage.releasePagesIfMapped`): they stay valid, and are mapped again when read.
+  /// Releases this process's pages of the index file the arrays are mapped from, if any
+  /// (``MappedFile/release(_:)``): the arrays stay valid, and their pages are mapped again
+  /// when read. Every mapped array of an index comes from the file it was loaded from, V
+  /// among them (growing an index keeps its model), so V's storage names that file.
   func releaseMappedPages() {
-    for storage in [
-      embeddings.storage, tfidf.storedValues, vectorizer.idfStorage, svd.components.storage,
-    ] {
-      storage.releasePagesIfMapped()
-    }
-    tfidf.offsets.releasePagesIfMapped()
-    tfidf.indices.releasePagesIfMapped()
-    for table in [ids, titles, vectorizer.vocabulary.terms] {
-      table.bytes.releasePagesIfMapped()
-      table.offsets.releasePagesIfMapped()
-    }
-    if let ivf = approximateIndex {
-      ivf.centroids.storage.releasePagesIfMapped()
-      ivf.listVectors.storage.releasePagesIfMapped()
-      ivf.listOffsets.releasePagesIfMapped()
-      ivf.rowIDs.releasePagesIfMapped()
-    }
+    guard let file = svd.components.storage.mappedFile else { return }
+    file.release(0..<file.bytes.count)
   }
 }

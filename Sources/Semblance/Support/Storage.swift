@@ -81,6 +81,9 @@ final class Storage<Element: BitwiseCopyable>: @unchecked Sendable {
   /// A fresh array copy of the elements.
   var array: [Element] { Array(buffer) }
 
+  /// The index file the elements live in, when they are a view of one.
+  var mappedFile: MappedFile? { owner as? MappedFile }
+
   /// Drops the process's mapping of the pages that hold `elements` (all of them by default)
   /// when they live in a mapped index file (``MappedFile/release(_:)``): the elements stay
   /// valid and are mapped again from the file when read. Does nothing for memory this
@@ -93,7 +96,7 @@ final class Storage<Element: BitwiseCopyable>: @unchecked Sendable {
 
   /// ``releasePagesIfMapped(_:)`` for a range of the elements' bytes.
   func releasePagesIfMapped(bytes: Range<Int>) {
-    guard let file = owner as? MappedFile, let base = buffer.baseAddress,
+    guard let file = mappedFile, let base = buffer.baseAddress,
       let fileBase = file.bytes.baseAddress
     else { return }
     let bytes = bytes.clamped(to: 0..<rawBytes.count)
